@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/leadflow"),
+    DATABASE_POOL_SIZE: positiveInt.default(10),
+    REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+    REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("leadflow"),
+    JWT_SECRET: z.string().optional(),
+    JWT_TTL_SECONDS: positiveInt.default(3600),
+    BCRYPT_COST: z.coerce.number().int().min(10).max(15).default(12),
+    API_PORT: port.default(3000),
+    API_URL: z.string().url().optional(),
+    WEB_PORT: port.default(5173),
+    LLM_PROVIDER: z.enum(["openai", "simulator"]).optional(),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_BASE_URL: z.string().url().optional(),
+    LLM_MODEL: z.string().optional(),
+    LLM_TIMEOUT_MS: positiveInt.default(20_000),
+    SIMULATOR_PORT: port.default(4010),
+    STEP_MAX_ATTEMPTS: positiveInt.default(5),
+    STEP_MAX_REASKS: z.coerce.number().int().min(0).default(2),
+    WORKER_CONCURRENCY: positiveInt.default(8),
+    AUTH_RATE_LIMIT: positiveInt.default(10),
+    LEADS_RATE_LIMIT: positiveInt.default(120),
+    RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
+    STALE_STEP_MS: positiveInt.default(120_000),
+    WORKER_METRICS_PORT: port.default(9464),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .transform((env, ctx) => {
+    const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");
+    if (provider === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["OPENAI_API_KEY"], message: "required when LLM_PROVIDER=openai" });
+    }
+    let jwtSecret = env.JWT_SECRET;
+    if (env.NODE_ENV === "production") {
+      if (!jwtSecret) ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
+    } else {
+      // A fixed development secret keeps tokens valid across restarts on a laptop; production must set its own.
+      jwtSecret ??= "leadflow-development-secret-do-not-use-in-production";
+    }
+    if (jwtSecret && Buffer.byteLength(jwtSecret, "utf8") < 32) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "must be at least 32 bytes" });
+    }
+    const simulatorUrl = `http://127.0.0.1:${env.SIMULATOR_PORT}/v1`;
+    return {
+      ...env,
+      JWT_SECRET: jwtSecret ?? "",
+      LLM_PROVIDER: provider,
+      llm: {
+        provider,
+        baseURL: provider === "simulator" ? (env.OPENAI_BASE_URL ?? simulatorUrl) : env.OPENAI_BASE_URL,
+        apiKey: env.OPENAI_API_KEY ?? (provider === "simulator" ? "simulator" : "none"),
+        model: env.LLM_MODEL ?? (provider === "simulator" ? "leadflow-simulator" : "gpt-4o-mini"),
+        timeoutMs: env.LLM_TIMEOUT_MS,
+      },
+    };
+  });
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Reads and validates the environment once; a bad value stops start-up with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Invalid configuration:\n${problems}`);
+  }
+  return parsed.data;
+}

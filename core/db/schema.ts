@@ -1,0 +1,172 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { StepError } from "../schemas/workflow.ts";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow();
+const inList = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(", ")})`);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`)],
+);
+
+export const leads = pgTable(
+  "leads",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    contactChannel: text("contact_channel").notNull(),
+    contact: text("contact"),
+    message: text("message").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    idempotencyFingerprint: text("idempotency_fingerprint"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check("leads_contact_channel_check", inList("contact_channel", ["whatsapp", "webchat", "email", "other"])),
+    index("leads_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    uniqueIndex("leads_user_idempotency_key").on(t.userId, t.idempotencyKey),
+  ],
+);
+
+export const workflows = pgTable(
+  "workflows",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    leadId: uuid("lead_id")
+      .notNull()
+      .unique()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: text("status").notNull().default("pending"),
+    error: jsonb("error").$type<StepError | null>(),
+    /** Bumped by every resume, so a resumed step gets fresh queue job ids. */
+    run: integer("run").notNull().default(1),
+    // Copies of step outputs the list filters and sorts on; the step rows stay the source of truth.
+    category: text("category"),
+    queue: text("queue"),
+    priority: text("priority"),
+    slaMinutes: integer("sla_minutes"),
+    leadCreatedAt: timestamp("lead_created_at", { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    check("workflows_status_check", inList("status", ["pending", "processing", "completed", "failed"])),
+    index("workflows_user_created_idx").on(t.userId, t.leadCreatedAt.desc(), t.leadId.desc()),
+    index("workflows_user_status_idx").on(t.userId, t.status, t.leadCreatedAt.desc(), t.leadId.desc()),
+    index("workflows_status_updated_idx").on(t.status, t.updatedAt),
+  ],
+);
+
+export const workflowSteps = pgTable(
+  "workflow_steps",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workflowId: uuid("workflow_id")
+      .notNull()
+      .references(() => workflows.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    position: smallint("position").notNull(),
+    status: text("status").notNull().default("not_started"),
+    output: jsonb("output"),
+    error: jsonb("error").$type<StepError | null>(),
+    attempts: integer("attempts").notNull().default(0),
+    /** Queue deliveries that ended in a transient failure; bounded by STEP_MAX_ATTEMPTS. */
+    transientFailures: integer("transient_failures").notNull().default(0),
+    /** A claim on the step by one worker; a second delivery while it is in the future changes nothing. */
+    leaseUntil: timestamp("lease_until", { withTimezone: true, precision: 3 }),
+    /** When a step waiting on a transient failure is due again. */
+    retryAt: timestamp("retry_at", { withTimezone: true, precision: 3 }),
+    startedAt: timestamp("started_at", { withTimezone: true, precision: 3 }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
+    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("workflow_steps_status_check", inList("status", ["not_started", "processing", "completed", "failed", "skipped"])),
+    check("workflow_steps_name_check", inList("name", ["classify", "extract", "route"])),
+    uniqueIndex("workflow_steps_workflow_name_key").on(t.workflowId, t.name),
+    index("workflow_steps_status_idx").on(t.status, t.updatedAt),
+  ],
+);
+
+export const stepAttempts = pgTable(
+  "step_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    workflowId: uuid("workflow_id")
+      .notNull()
+      .references(() => workflows.id, { onDelete: "cascade" }),
+    stepId: uuid("step_id")
+      .notNull()
+      .references(() => workflowSteps.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    step: text("step").notNull(),
+    number: integer("number").notNull(),
+    outcome: text("outcome").notNull(),
+    error: jsonb("error").$type<StepError | null>(),
+    latencyMs: integer("latency_ms"),
+    model: text("model"),
+    promptVersion: text("prompt_version"),
+    tokens: jsonb("tokens").$type<{ prompt: number; completion: number; total: number } | null>(),
+    rawResponse: text("raw_response"),
+    validationErrors: jsonb("validation_errors"),
+    repaired: text("repaired"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("step_attempts_step_number_key").on(t.stepId, t.number),
+    index("step_attempts_workflow_idx").on(t.workflowId, t.id),
+  ],
+);
+
+export const workflowEvents = pgTable(
+  "workflow_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    workflowId: uuid("workflow_id")
+      .notNull()
+      .references(() => workflows.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    type: text("type").notNull(),
+    step: text("step"),
+    attempt: integer("attempt"),
+    from: text("from_status"),
+    to: text("to_status"),
+    detail: jsonb("detail"),
+  },
+  (t) => [index("workflow_events_workflow_idx").on(t.workflowId, t.id)],
+);

@@ -1,0 +1,15 @@
+import { z } from "zod";
+
+export const CATEGORIES = ["sales_new", "sales_existing", "support", "spam", "unknown"] as const;
+export const category = z.enum(CATEGORIES);
+export type Category = z.infer<typeof category>;
+
+export const confidence = z.number().min(0).max(1);
+
+/** Exactly the brief's step 1 contract; this is also the JSON schema the model is held to. */
+export const classification = z.strictObject({
+  category,
+  confidence,
+  rationale: z.string().min(1).max(600),
+});
+export type Classification = z.infer<typeof classification>;
