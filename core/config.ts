@@ -9,7 +9,10 @@ const envSchema = z
     DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/leadflow"),
     DATABASE_POOL_SIZE: positiveInt.default(10),
     REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
-    REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("leadflow"),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+$/)
+      .default("leadflow"),
     JWT_SECRET: z.string().optional(),
     JWT_TTL_SECONDS: positiveInt.default(3600),
     BCRYPT_COST: z.coerce.number().int().min(10).max(15).default(12),
@@ -23,6 +26,8 @@ const envSchema = z
     LLM_TIMEOUT_MS: positiveInt.default(20_000),
     SIMULATOR_PORT: port.default(4010),
     STEP_MAX_ATTEMPTS: positiveInt.default(5),
+    STEP_BACKOFF_BASE_MS: positiveInt.default(1_000),
+    STEP_BACKOFF_CAP_MS: positiveInt.default(60_000),
     STEP_MAX_REASKS: z.coerce.number().int().min(0).default(2),
     WORKER_CONCURRENCY: positiveInt.default(8),
     AUTH_RATE_LIMIT: positiveInt.default(10),
@@ -35,11 +40,16 @@ const envSchema = z
   .transform((env, ctx) => {
     const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");
     if (provider === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
-      ctx.addIssue({ code: "custom", path: ["OPENAI_API_KEY"], message: "required when LLM_PROVIDER=openai" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["OPENAI_API_KEY"],
+        message: "required when LLM_PROVIDER=openai",
+      });
     }
     let jwtSecret = env.JWT_SECRET;
     if (env.NODE_ENV === "production") {
-      if (!jwtSecret) ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
+      if (!jwtSecret)
+        ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
     } else {
       // A fixed development secret keeps tokens valid across restarts on a laptop; production must set its own.
       jwtSecret ??= "leadflow-development-secret-do-not-use-in-production";

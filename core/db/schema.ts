@@ -45,7 +45,10 @@ export const leads = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    check("leads_contact_channel_check", inList("contact_channel", ["whatsapp", "webchat", "email", "other"])),
+    check(
+      "leads_contact_channel_check",
+      inList("contact_channel", ["whatsapp", "webchat", "email", "other"]),
+    ),
     index("leads_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
     uniqueIndex("leads_user_idempotency_key").on(t.userId, t.idempotencyKey),
   ],
@@ -103,6 +106,7 @@ export const workflowSteps = pgTable(
     /** Queue deliveries that ended in a transient failure; bounded by STEP_MAX_ATTEMPTS. */
     transientFailures: integer("transient_failures").notNull().default(0),
     /** A claim on the step by one worker; a second delivery while it is in the future changes nothing. */
+    leaseToken: uuid("lease_token"),
     leaseUntil: timestamp("lease_until", { withTimezone: true, precision: 3 }),
     /** When a step waiting on a transient failure is due again. */
     retryAt: timestamp("retry_at", { withTimezone: true, precision: 3 }),
@@ -111,7 +115,10 @@ export const workflowSteps = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
-    check("workflow_steps_status_check", inList("status", ["not_started", "processing", "completed", "failed", "skipped"])),
+    check(
+      "workflow_steps_status_check",
+      inList("status", ["not_started", "processing", "completed", "failed", "skipped"]),
+    ),
     check("workflow_steps_name_check", inList("name", ["classify", "extract", "route"])),
     uniqueIndex("workflow_steps_workflow_name_key").on(t.workflowId, t.name),
     index("workflow_steps_status_idx").on(t.status, t.updatedAt),

@@ -61,6 +61,7 @@ CREATE TABLE "workflow_steps" (
 	"error" jsonb,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"transient_failures" integer DEFAULT 0 NOT NULL,
+	"lease_token" uuid,
 	"lease_until" timestamp (3) with time zone,
 	"retry_at" timestamp (3) with time zone,
 	"started_at" timestamp (3) with time zone,

@@ -1,0 +1,180 @@
+import { and, asc, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import type { Queryable } from "../db/client.ts";
+import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "../db/schema.ts";
+import { DomainError } from "../errors.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { iso, type LeadDetail, type LeadListItem } from "./views.ts";
+
+export interface ListFilter {
+  limit: number;
+  cursor?: string | null;
+  status?: string | null;
+  category?: string | null;
+  queue?: string | null;
+  priority?: string | null;
+}
+
+const listColumns = {
+  id: leads.id,
+  name: leads.name,
+  contactChannel: leads.contactChannel,
+  // The copy on the workflow row is the sort key, so the cursor is built from exactly what is ordered on.
+  createdAt: workflows.leadCreatedAt,
+  status: workflows.status,
+  category: workflows.category,
+  queue: workflows.queue,
+  priority: workflows.priority,
+  slaMinutes: workflows.slaMinutes,
+};
+
+interface ListRow {
+  id: string;
+  name: string;
+  contactChannel: string;
+  createdAt: Date;
+  status: string;
+  category: string | null;
+  queue: string | null;
+  priority: string | null;
+  slaMinutes: number | null;
+}
+
+const toListItem = (r: ListRow): LeadListItem => ({
+  id: r.id,
+  name: r.name,
+  contact_channel: r.contactChannel,
+  created_at: r.createdAt.toISOString(),
+  status: r.status,
+  category: r.category,
+  queue: r.queue,
+  priority: r.priority,
+  sla_minutes: r.slaMinutes,
+});
+
+/** The caller's leads, newest first, driven by the workflows (user, created, id) indexes. */
+export async function listLeads(
+  db: Queryable,
+  userId: string,
+  filter: ListFilter,
+): Promise<{ items: LeadListItem[]; next_cursor: string | null }> {
+  const conditions: SQL[] = [eq(workflows.userId, userId)];
+  if (filter.cursor) {
+    const cursor = decodeCursor(filter.cursor);
+    if (!cursor) {
+      throw new DomainError("validation_failed", "The request is invalid.", [
+        { path: "cursor", message: "is not a cursor this API issued" },
+      ]);
+    }
+    conditions.push(
+      or(
+        lt(workflows.leadCreatedAt, cursor.createdAt),
+        and(eq(workflows.leadCreatedAt, cursor.createdAt), lt(workflows.leadId, cursor.id)),
+      )!,
+    );
+  }
+  if (filter.status) conditions.push(eq(workflows.status, filter.status));
+  if (filter.category) conditions.push(eq(workflows.category, filter.category));
+  if (filter.queue) conditions.push(eq(workflows.queue, filter.queue));
+  if (filter.priority) conditions.push(eq(workflows.priority, filter.priority));
+  const rows = await db
+    .select(listColumns)
+    .from(workflows)
+    .innerJoin(leads, eq(leads.id, workflows.leadId))
+    .where(and(...conditions))
+    .orderBy(desc(workflows.leadCreatedAt), desc(workflows.leadId))
+    .limit(filter.limit + 1);
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toListItem),
+    next_cursor:
+      rows.length > filter.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  };
+}
+
+async function ownedWorkflow(db: Queryable, userId: string, leadId: string) {
+  const [row] = await db
+    .select({ ...listColumns, contact: leads.contact, message: leads.message, workflow: workflows })
+    .from(leads)
+    .innerJoin(workflows, eq(workflows.leadId, leads.id))
+    .where(and(eq(leads.id, leadId), eq(leads.userId, userId)));
+  if (!row) throw new DomainError("not_found", "No such lead.");
+  return row;
+}
+
+export async function getLead(db: Queryable, userId: string, leadId: string): Promise<LeadDetail> {
+  const row = await ownedWorkflow(db, userId, leadId);
+  const steps = await db
+    .select()
+    .from(workflowSteps)
+    .where(and(eq(workflowSteps.workflowId, row.workflow.id), eq(workflowSteps.userId, userId)))
+    .orderBy(asc(workflowSteps.position));
+  const w = row.workflow;
+  return {
+    ...toListItem(row),
+    contact: row.contact,
+    message: row.message,
+    workflow: {
+      id: w.id,
+      status: w.status,
+      error: w.error ?? null,
+      created_at: w.createdAt.toISOString(),
+      updated_at: w.updatedAt.toISOString(),
+      finished_at: iso(w.finishedAt),
+      steps: steps.map((s) => ({
+        name: s.name,
+        status: s.status,
+        output: s.output ?? null,
+        error: s.error ?? null,
+        attempts: s.attempts,
+        started_at: iso(s.startedAt),
+        finished_at: iso(s.finishedAt),
+      })),
+    },
+  };
+}
+
+export async function listAttempts(db: Queryable, userId: string, leadId: string) {
+  const { workflow } = await ownedWorkflow(db, userId, leadId);
+  const rows = await db
+    .select()
+    .from(stepAttempts)
+    .where(and(eq(stepAttempts.workflowId, workflow.id), eq(stepAttempts.userId, userId)))
+    .orderBy(asc(stepAttempts.id));
+  return {
+    items: rows.map((a) => ({
+      step: a.step,
+      number: a.number,
+      outcome: a.outcome,
+      error: a.error ?? null,
+      latency_ms: a.latencyMs,
+      model: a.model,
+      prompt_version: a.promptVersion,
+      tokens: a.tokens ?? null,
+      raw_response: a.rawResponse,
+      validation_errors: a.validationErrors ?? null,
+      repaired: a.repaired,
+      created_at: a.createdAt.toISOString(),
+    })),
+  };
+}
+
+export async function listEvents(db: Queryable, userId: string, leadId: string) {
+  const { workflow } = await ownedWorkflow(db, userId, leadId);
+  const rows = await db
+    .select()
+    .from(workflowEvents)
+    .where(and(eq(workflowEvents.workflowId, workflow.id), eq(workflowEvents.userId, userId)))
+    .orderBy(asc(workflowEvents.id));
+  return {
+    items: rows.map((e) => ({
+      at: e.at.toISOString(),
+      type: e.type,
+      step: e.step,
+      attempt: e.attempt,
+      from: e.from,
+      to: e.to,
+      detail: e.detail ?? null,
+    })),
+  };
+}

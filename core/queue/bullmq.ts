@@ -1,0 +1,77 @@
+import { Queue, Worker } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
+import { STEP_NAMES, type StepName } from "../schemas/workflow.ts";
+import { type StepJob, type StepJobHandler, type StepQueue, stepJobId } from "./port.ts";
+
+export interface BullmqOptions {
+  redisUrl: string;
+  prefix: string;
+}
+
+export const stepQueueName = (step: StepName) => `step-${step}`;
+
+const KEEP_JOBS = {
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/**
+ * The producer side. Its connection does not buffer commands while Redis is away: an enqueue fails fast and
+ * the caller (who has already committed to PostgreSQL) leaves the job to the reconciler.
+ */
+export function createBullmqStepQueue(
+  options: BullmqOptions,
+): StepQueue & { queues: Record<StepName, Queue> } {
+  const connection = new Redis(options.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+  });
+  connection.on("error", () => {});
+  const queues = Object.fromEntries(
+    STEP_NAMES.map((step) => [step, new Queue(stepQueueName(step), { connection, prefix: options.prefix })]),
+  ) as Record<StepName, Queue>;
+  for (const q of Object.values(queues)) q.on("error", () => {});
+  return {
+    queues,
+    async enqueue(job, { delayMs } = {}) {
+      await queues[job.step].add(job.step, job, {
+        jobId: stepJobId(job),
+        delay: delayMs && delayMs > 0 ? Math.round(delayMs) : undefined,
+        // Retries are decided by the workflow in PostgreSQL, not by the queue: one delivery, one job.
+        attempts: 1,
+        ...KEEP_JOBS,
+      });
+    },
+    async close() {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      connection.disconnect();
+    },
+  };
+}
+
+export interface BullmqWorkers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/** One worker per step queue, each calling the same handler; concurrency is per queue. */
+export function startBullmqWorkers(
+  options: BullmqOptions & { concurrency: number; handler: StepJobHandler; steps?: readonly StepName[] },
+): BullmqWorkers {
+  const redisOptions: RedisOptions = { maxRetriesPerRequest: null };
+  const workers = (options.steps ?? STEP_NAMES).map(
+    (step) =>
+      new Worker<StepJob>(stepQueueName(step), (job) => options.handler(job.data), {
+        connection: new Redis(options.redisUrl, redisOptions),
+        prefix: options.prefix,
+        concurrency: options.concurrency,
+      }),
+  );
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { DomainError, type DomainErrorCode } from "@leadflow/core/errors";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+
+export type ApiErrorCode =
+  | DomainErrorCode
+  | "invalid_json"
+  | "payload_too_large"
+  | "unauthorized"
+  | "internal";
+
+const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
+  invalid_json: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  not_found: 404,
+  email_taken: 409,
+  not_failed: 409,
+  payload_too_large: 413,
+  idempotency_conflict: 422,
+  rate_limited: 429,
+  internal: 500,
+  service_unavailable: 503,
+};
+
+export function errorResponse(c: Context, code: ApiErrorCode, message: string, details?: unknown) {
+  return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, STATUS[code]);
+}
+
+export function zodDetails(error: ZodError) {
+  return error.issues.map((issue) => ({ path: issue.path.join(".") || "(body)", message: issue.message }));
+}
+
+/** Anything thrown becomes the envelope; an unexpected error is logged in full and answered without detail. */
+export function onError(err: Error, c: Context) {
+  if (err instanceof DomainError) return errorResponse(c, err.code, err.message, err.details);
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /json/i.test(err.message)) {
+      return errorResponse(c, "invalid_json", "The request body is not valid JSON.");
+    }
+    if (err.status === 413) return errorResponse(c, "payload_too_large", "The request body is too large.");
+    if (err.status === 401) return errorResponse(c, "unauthorized", "A valid bearer token is required.");
+  }
+  if (isDependencyDown(err)) {
+    c.get("log")?.error({ err }, "dependency unavailable");
+    return errorResponse(
+      c,
+      "service_unavailable",
+      "A service leadflow depends on is unavailable; try again shortly.",
+    );
+  }
+  c.get("log")?.error({ err }, "unhandled error");
+  return errorResponse(c, "internal", "Something went wrong on our side.");
+}
+
+/** Connection failures to PostgreSQL, however pg or drizzle wrapped them. */
+const DEPENDENCY_DOWN_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "57P01",
+  "57P03",
+  "08006",
+  "08001",
+]);
+const DEPENDENCY_DOWN_MESSAGE = /timeout exceeded when trying to connect|Connection terminated/i;
+
+function isDependencyDown(err: unknown): boolean {
+  let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === "string" && DEPENDENCY_DOWN_CODES.has(e.code)) return true;
+    if (typeof e.message === "string" && DEPENDENCY_DOWN_MESSAGE.test(e.message)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}

@@ -1,0 +1,17 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env.ts";
+import { errorResponse } from "../errors.ts";
+
+/** Every lead route needs a valid bearer token; the user id it names scopes every query after it. */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
+  const userId = match ? await c.var.deps.tokens.verify(match[1]!) : null;
+  if (!userId) {
+    c.header("WWW-Authenticate", 'Bearer realm="leadflow"');
+    return errorResponse(c, "unauthorized", "A valid bearer token is required.");
+  }
+  c.set("userId", userId);
+  c.set("log", c.var.log.child({ user_id: userId }));
+  await next();
+});

@@ -1,0 +1,230 @@
+import { classification } from "@leadflow/core/schemas/classification";
+import { contactChannel, leadInput } from "@leadflow/core/schemas/lead";
+import { routing } from "@leadflow/core/schemas/routing";
+import { stepError, stepName, stepStatus, workflowStatus } from "@leadflow/core/schemas/workflow";
+import { z } from "zod";
+import { credentials } from "./routes/auth.ts";
+import { leadParams, listQuery } from "./routes/leads.ts";
+
+// Response shapes, for the document only: the request schemas above are the ones the routes validate with.
+const user = z.object({ id: z.uuid(), email: z.email(), created_at: z.iso.datetime() });
+const tokenAnswer = z.object({
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int(),
+  user,
+});
+const apiError = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+const listItem = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  contact_channel: contactChannel,
+  created_at: z.iso.datetime(),
+  status: workflowStatus,
+  category: z.string().nullable(),
+  queue: z.string().nullable(),
+  priority: z.string().nullable(),
+  sla_minutes: z.number().int().nullable(),
+});
+const step = z.object({
+  name: stepName,
+  status: stepStatus,
+  output: z.union([classification, routing, z.record(z.string(), z.unknown())]).nullable(),
+  error: stepError.nullable(),
+  attempts: z.number().int(),
+  started_at: z.iso.datetime().nullable(),
+  finished_at: z.iso.datetime().nullable(),
+});
+const leadDetail = listItem.extend({
+  contact: z.string().nullable(),
+  message: z.string(),
+  workflow: z.object({
+    id: z.uuid(),
+    status: workflowStatus,
+    error: stepError.nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    finished_at: z.iso.datetime().nullable(),
+    steps: z.array(step),
+  }),
+});
+const attempt = z.object({
+  step: stepName,
+  number: z.number().int(),
+  outcome: z.enum(["succeeded", "invalid", "error", "failed"]),
+  error: stepError.nullable(),
+  latency_ms: z.number().int().nullable(),
+  model: z.string().nullable(),
+  prompt_version: z.string().nullable(),
+  tokens: z.object({ prompt: z.number(), completion: z.number(), total: z.number() }).nullable(),
+  raw_response: z.string().nullable(),
+  validation_errors: z.array(z.string()).nullable(),
+  created_at: z.iso.datetime(),
+});
+const event = z.object({
+  at: z.iso.datetime(),
+  type: z.string(),
+  step: stepName.nullable(),
+  attempt: z.number().int().nullable(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+});
+const readiness = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  checks: z.object({ database: z.enum(["ok", "down"]), redis: z.enum(["ok", "down"]) }),
+});
+
+const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
+  z.toJSONSchema(s, { target: "draft-2020-12", io, unrepresentable: "any" });
+const json = (s: z.ZodType, io?: "input" | "output") => ({ "application/json": { schema: schema(s, io) } });
+const answer = (description: string, s?: z.ZodType) => ({ description, ...(s ? { content: json(s) } : {}) });
+const errors = (...codes: [number, string][]) =>
+  Object.fromEntries(codes.map(([status, description]) => [status, answer(description, apiError)]));
+
+function parameters(s: z.ZodObject, where: "query" | "path") {
+  const shape = schema(s, "input") as { properties: Record<string, object>; required?: string[] };
+  return Object.entries(shape.properties).map(([name, prop]) => ({
+    name,
+    in: where,
+    required: where === "path" || (shape.required ?? []).includes(name),
+    schema: prop,
+  }));
+}
+
+const secured = { security: [{ bearer: [] }] };
+const idParam = { parameters: parameters(leadParams, "path") };
+const authErrors = errors([401, "Missing, invalid or expired token (`unauthorized`)."]);
+const notFound = errors([404, "Not the caller's lead, or no such lead (`not_found`)."]);
+
+/** The OpenAPI 3.1 document, built from the same zod schemas the routes validate with. */
+export function openApiDocument() {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "leadflow API",
+      version: "1.0.0",
+      description:
+        "Submit inbound leads and follow their AI triage workflow (classify → extract → route). Errors are `{error: {code, message, details?}}`.",
+    },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    paths: {
+      "/auth/signup": {
+        post: {
+          summary: "Create an account and get a token",
+          requestBody: { required: true, content: json(credentials, "input") },
+          responses: {
+            201: answer("Signed up.", tokenAnswer),
+            ...errors([400, "`validation_failed` or `invalid_json`."], [409, "`email_taken`."]),
+          },
+        },
+      },
+      "/auth/login": {
+        post: {
+          summary: "Exchange email and password for a token",
+          requestBody: { required: true, content: json(credentials, "input") },
+          responses: {
+            200: answer("Logged in.", tokenAnswer),
+            ...errors(
+              [400, "`validation_failed`."],
+              [401, "`invalid_credentials` (unknown email or wrong password)."],
+            ),
+          },
+        },
+      },
+      "/auth/me": {
+        get: {
+          summary: "The signed-in user",
+          ...secured,
+          responses: { 200: answer("The user.", user), ...authErrors },
+        },
+      },
+      "/leads": {
+        post: {
+          summary: "Submit a lead; its workflow starts in the background",
+          ...secured,
+          requestBody: { required: true, content: json(leadInput, "input") },
+          responses: {
+            202: answer("Accepted; the workflow is pending.", leadDetail),
+            ...errors(
+              [400, "`validation_failed` or `invalid_json`."],
+              [413, "`payload_too_large` (over 64 KiB)."],
+            ),
+            ...authErrors,
+          },
+        },
+        get: {
+          summary: "The caller's leads, newest first",
+          ...secured,
+          parameters: parameters(listQuery, "query"),
+          responses: {
+            200: answer(
+              "A page.",
+              z.object({ items: z.array(listItem), next_cursor: z.string().nullable() }),
+            ),
+            ...errors([400, "`validation_failed`."]),
+            ...authErrors,
+          },
+        },
+      },
+      "/leads/{id}": {
+        get: {
+          summary: "A lead with its workflow and steps",
+          ...secured,
+          ...idParam,
+          responses: { 200: answer("The lead.", leadDetail), ...authErrors, ...notFound },
+        },
+      },
+      "/leads/{id}/attempts": {
+        get: {
+          summary: "Every model call of every step, oldest first",
+          ...secured,
+          ...idParam,
+          responses: {
+            200: answer("The attempts.", z.object({ items: z.array(attempt) })),
+            ...authErrors,
+            ...notFound,
+          },
+        },
+      },
+      "/leads/{id}/events": {
+        get: {
+          summary: "The workflow's history, oldest first",
+          ...secured,
+          ...idParam,
+          responses: {
+            200: answer("The events.", z.object({ items: z.array(event) })),
+            ...authErrors,
+            ...notFound,
+          },
+        },
+      },
+      "/leads/{id}/retry": {
+        post: {
+          summary: "Resume a failed workflow from its failed step",
+          ...secured,
+          ...idParam,
+          responses: {
+            202: answer("Resumed.", leadDetail),
+            ...authErrors,
+            ...notFound,
+            ...errors([409, "`not_failed`: the workflow is not failed."]),
+          },
+        },
+      },
+      "/healthz": { get: { summary: "The process is up", responses: { 200: answer("Up.") } } },
+      "/readyz": {
+        get: {
+          summary: "PostgreSQL and Redis answer",
+          responses: { 200: answer("Ready.", readiness), 503: answer("A dependency is down.", readiness) },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { findUser, logIn, type PublicUser, signUp } from "@leadflow/core/auth/users";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { errorResponse } from "../errors.ts";
+import { requireUser } from "../middleware/auth.ts";
+import { validate } from "../validation.ts";
+
+export const credentials = z.strictObject({
+  email: z.string().trim().toLowerCase().pipe(z.email().max(254)),
+  password: z.string().min(1).max(1024),
+});
+
+async function tokenAnswer(c: { var: AppEnv["Variables"] }, user: PublicUser) {
+  const { token, expiresIn } = await c.var.deps.tokens.sign(user.id);
+  return { access_token: token, token_type: "Bearer", expires_in: expiresIn, user };
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .post("/signup", validate("json", credentials), async (c) => {
+    const user = await signUp(c.var.deps.database.db, c.req.valid("json"), c.var.deps.config.BCRYPT_COST);
+    c.var.log.info({ user_id: user.id }, "user signed up");
+    return c.json(await tokenAnswer(c, user), 201);
+  })
+  .post("/login", validate("json", credentials), async (c) => {
+    const user = await logIn(c.var.deps.database.db, c.req.valid("json"), c.var.deps.config.BCRYPT_COST);
+    return c.json(await tokenAnswer(c, user), 200);
+  })
+  .get("/me", requireUser, async (c) => {
+    const user = await findUser(c.var.deps.database.db, c.var.userId);
+    // A valid token for a deleted user is no longer a session.
+    if (!user) return errorResponse(c, "unauthorized", "A valid bearer token is required.");
+    return c.json(user);
+  });

@@ -1,0 +1,33 @@
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import type { AppEnv } from "../env.ts";
+
+const CHECK_TIMEOUT_MS = 1_500;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), ms).unref()),
+  ]);
+}
+
+const check = (work: () => Promise<unknown>) =>
+  withTimeout(work(), CHECK_TIMEOUT_MS).then(
+    () => "ok" as const,
+    () => "down" as const,
+  );
+
+export const healthRoutes = new Hono<AppEnv>()
+  .get("/healthz", (c) => c.json({ status: "ok" }))
+  .get("/readyz", async (c) => {
+    const { database, redis } = c.var.deps;
+    const [db, cache] = await Promise.all([
+      check(() => database.db.execute(sql`select 1`)),
+      check(() => redis.ping()),
+    ]);
+    const ready = db === "ok" && cache === "ok";
+    return c.json(
+      { status: ready ? "ok" : "unavailable", checks: { database: db, redis: cache } },
+      ready ? 200 : 503,
+    );
+  });

@@ -1,0 +1,70 @@
+import { zValidator } from "@hono/zod-validator";
+import { getLead, listAttempts, listEvents, listLeads } from "@leadflow/core/leads/queries";
+import { submitLead } from "@leadflow/core/leads/submit";
+import { category } from "@leadflow/core/schemas/classification";
+import { leadInput } from "@leadflow/core/schemas/lead";
+import { priority, routingQueue } from "@leadflow/core/schemas/routing";
+import { workflowStatus } from "@leadflow/core/schemas/workflow";
+import { resumeWorkflow } from "@leadflow/core/workflow/resume";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { errorResponse } from "../errors.ts";
+import { requireUser } from "../middleware/auth.ts";
+import { validate } from "../validation.ts";
+
+export const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  status: workflowStatus.optional(),
+  category: category.optional(),
+  queue: routingQueue.optional(),
+  priority: priority.optional(),
+});
+
+export const leadParams = z.object({ id: z.uuid() });
+
+/** An id that is not a uuid names no lead of the caller's: the same 404 as any other lead they cannot see. */
+const leadId = zValidator("param", leadParams, (result, c) => {
+  if (!result.success) return errorResponse(c, "not_found", "No such lead.");
+});
+
+export const leadRoutes = new Hono<AppEnv>()
+  .use(requireUser)
+  .post("/", validate("json", leadInput), async (c) => {
+    const { db } = c.var.deps.database;
+    const lead = await submitLead(
+      {
+        db,
+        queue: c.var.deps.queue,
+        onEnqueueFailure: (err, workflowId) =>
+          c.var.log.warn(
+            { err, workflow_id: workflowId },
+            "enqueue failed; the reconciler will start this workflow",
+          ),
+      },
+      c.var.userId,
+      c.req.valid("json"),
+    );
+    c.var.log.info({ lead_id: lead.id, workflow_id: lead.workflow.id }, "lead accepted");
+    return c.json(lead, 202);
+  })
+  .get("/", validate("query", listQuery), async (c) => {
+    return c.json(await listLeads(c.var.deps.database.db, c.var.userId, c.req.valid("query")));
+  })
+  .get("/:id", leadId, async (c) => {
+    return c.json(await getLead(c.var.deps.database.db, c.var.userId, c.req.valid("param").id));
+  })
+  .get("/:id/attempts", leadId, async (c) => {
+    return c.json(await listAttempts(c.var.deps.database.db, c.var.userId, c.req.valid("param").id));
+  })
+  .get("/:id/events", leadId, async (c) => {
+    return c.json(await listEvents(c.var.deps.database.db, c.var.userId, c.req.valid("param").id));
+  })
+  .post("/:id/retry", leadId, async (c) => {
+    const { db } = c.var.deps.database;
+    const id = c.req.valid("param").id;
+    await resumeWorkflow({ db, queue: c.var.deps.queue }, c.var.userId, id);
+    c.var.log.info({ lead_id: id }, "workflow resumed");
+    return c.json(await getLead(db, c.var.userId, id), 202);
+  });
