@@ -60,18 +60,23 @@ export function startBullmqWorkers(
   options: BullmqOptions & { concurrency: number; handler: StepJobHandler; steps?: readonly StepName[] },
 ): BullmqWorkers {
   const redisOptions: RedisOptions = { maxRetriesPerRequest: null };
-  const workers = (options.steps ?? STEP_NAMES).map(
-    (step) =>
-      new Worker<StepJob>(stepQueueName(step), (job) => options.handler(job.data), {
-        connection: new Redis(options.redisUrl, redisOptions),
-        prefix: options.prefix,
-        concurrency: options.concurrency,
-      }),
-  );
+  const connections: Redis[] = [];
+  const workers = (options.steps ?? STEP_NAMES).map((step) => {
+    const connection = new Redis(options.redisUrl, redisOptions);
+    connection.on("error", () => {});
+    connections.push(connection);
+    return new Worker<StepJob>(stepQueueName(step), (job) => options.handler(job.data), {
+      connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+    });
+  });
   return {
     workers,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      // Shared connections are ours to close: BullMQ only closes the ones it created itself.
+      for (const c of connections) c.disconnect();
     },
   };
 }

@@ -19,6 +19,13 @@ const check = (work: () => Promise<unknown>) =>
 
 export const healthRoutes = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ status: "ok" }))
+  // Lets every client say plainly when answers come from the simulator rather than a real model.
+  .get("/meta", (c) => {
+    const { llm } = c.var.deps.config;
+    return c.json({
+      llm: { provider: llm.provider, model: llm.model, simulated: llm.provider === "simulator" },
+    });
+  })
   .get("/readyz", async (c) => {
     const { database, redis } = c.var.deps;
     const [db, cache] = await Promise.all([

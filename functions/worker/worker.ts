@@ -1,0 +1,38 @@
+import type { Config } from "@leadflow/core/config";
+import { connectDatabase } from "@leadflow/core/db/client";
+import { createLlmClientFromConfig } from "@leadflow/core/llm/client";
+import type { LlmClient } from "@leadflow/core/llm/types";
+import type { Logger } from "@leadflow/core/logger";
+import { createBullmqStepQueue, startBullmqWorkers } from "@leadflow/core/queue/bullmq";
+import { runStep } from "@leadflow/core/workflow/run-step";
+import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
+
+/** The worker process's parts: a processor per step queue, each a thin call into core's runStep. */
+export function startWorker(config: Config, log: Logger, llm: LlmClient = createLlmClientFromConfig(config)) {
+  const database = connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const queue = createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
+  const deps = { db: database.db, queue, llm, settings: stepRunnerSettings(config), log };
+  const workers = startBullmqWorkers({
+    redisUrl: config.REDIS_URL,
+    prefix: config.REDIS_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    handler: async (job) => {
+      const outcome = await runStep(deps, job);
+      log.debug({ workflow_id: job.workflowId, step: job.step, try: job.try, outcome }, "step delivery done");
+    },
+  });
+  for (const worker of workers.workers) {
+    worker.on("failed", (job, err) => log.error({ err, job_id: job?.id }, "step job threw"));
+    worker.on("error", (err) => log.error({ err }, "worker error"));
+  }
+  return {
+    deps,
+    workers,
+    /** Finishes the jobs in hand (BullMQ waits for them), then lets go of Redis and PostgreSQL. */
+    async close() {
+      await workers.close();
+      await queue.close();
+      await database.close();
+    },
+  };
+}
