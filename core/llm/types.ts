@@ -43,7 +43,11 @@ export interface LlmClient {
   structured<T>(request: StructuredRequest<T>): Promise<StructuredResult<T>>;
 }
 
-export const RETRYABLE_CODES: ReadonlySet<StepErrorCode> = new Set(["LLM_TIMEOUT", "LLM_RATE_LIMITED", "LLM_UNAVAILABLE"]);
+export const RETRYABLE_CODES: ReadonlySet<StepErrorCode> = new Set([
+  "LLM_TIMEOUT",
+  "LLM_RATE_LIMITED",
+  "LLM_UNAVAILABLE",
+]);
 export const REASK_CODES: ReadonlySet<StepErrorCode> = new Set([
   "LLM_REFUSAL",
   "LLM_TRUNCATED",

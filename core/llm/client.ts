@@ -1,0 +1,256 @@
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  UnprocessableEntityError,
+} from "openai";
+import { zodResponseFormat } from "openai/helpers/zod";
+import type { ChatCompletion } from "openai/resources/chat/completions";
+import type { Config } from "../config.ts";
+import type { StepError, StepErrorCode } from "../schemas/workflow.ts";
+import { parseStructured } from "./parse.ts";
+import {
+  type CallRecord,
+  type LlmClient,
+  RETRYABLE_CODES,
+  type StructuredRequest,
+  type StructuredResult,
+  type TokenUsage,
+} from "./types.ts";
+
+export interface LlmClientOptions {
+  /** Any OpenAI-compatible server; undefined means OpenAI itself. */
+  baseURL?: string | undefined;
+  apiKey: string;
+  /** The model asked for; the model a response reports wins in the call record. */
+  model: string;
+  timeoutMs: number;
+  /**
+   * Receives failures the client could not classify (they become INTERNAL). The step error carries no detail
+   * by design, so this is where a caller logs the cause.
+   */
+  onUnexpectedError?: (error: unknown) => void;
+}
+
+/** Error bodies are kept for the attempt log, but only an excerpt: a proxy's HTML error page can be huge. */
+const MAX_ERROR_BODY_CHARS = 2000;
+
+export function createLlmClientFromConfig(config: Pick<Config, "llm">): LlmClient {
+  const { baseURL, apiKey, model, timeoutMs } = config.llm;
+  return createLlmClient({ baseURL, apiKey, model, timeoutMs });
+}
+
+export function createLlmClient(options: LlmClientOptions): LlmClient {
+  // The queue owns retries (with backoff that honours Retry-After), so the SDK must not retry on its own.
+  const openai = new OpenAI({
+    baseURL: options.baseURL,
+    apiKey: options.apiKey,
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+  });
+
+  async function structured<T>(request: StructuredRequest<T>): Promise<StructuredResult<T>> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let completion: ChatCompletion;
+    try {
+      completion = await openai.chat.completions.create({
+        model: options.model,
+        messages: request.messages,
+        // The zod schema is the one source of truth: the same object builds the strict JSON schema and validates.
+        response_format: zodResponseFormat(request.schema, request.schemaName),
+      });
+    } catch (error) {
+      return failure(error, elapsed(), options);
+    }
+    return interpret(completion, request, elapsed(), options);
+  }
+
+  return { model: options.model, structured };
+}
+
+/** Turns a completed HTTP exchange into ok or invalid; only a response that is not a chat completion is INTERNAL. */
+function interpret<T>(
+  completion: ChatCompletion,
+  request: StructuredRequest<T>,
+  latencyMs: number,
+  options: LlmClientOptions,
+): StructuredResult<T> {
+  const choice = Array.isArray(completion?.choices) ? completion.choices[0] : undefined;
+  const call = (rawResponse: string | null): CallRecord => ({
+    model: typeof completion?.model === "string" && completion.model ? completion.model : options.model,
+    latencyMs,
+    tokens: tokenUsage(completion),
+    rawResponse,
+  });
+  if (!choice?.message) {
+    return {
+      outcome: "error",
+      error: stepError("INTERNAL", "The model server sent a response that is not a chat completion."),
+      retryAfterMs: null,
+      call: call(null),
+    };
+  }
+
+  const { content, refusal } = choice.message;
+  if (refusal) {
+    return invalid(
+      "LLM_REFUSAL",
+      "The model refused to answer.",
+      [`(root): the model refused: ${refusal}`],
+      call(refusal),
+    );
+  }
+  if (choice.finish_reason === "content_filter") {
+    return invalid(
+      "LLM_REFUSAL",
+      "The model's answer was blocked by its content filter.",
+      ["(root): the answer was blocked by the content filter"],
+      call(content ?? null),
+    );
+  }
+  if (choice.finish_reason === "length") {
+    return invalid(
+      "LLM_TRUNCATED",
+      "The model's answer was cut off before it was complete.",
+      ["(root): the answer was cut off at the token limit; answer with the JSON object only"],
+      call(content ?? null),
+    );
+  }
+
+  const parsed = parseStructured(content ?? "", request.schema);
+  if (parsed.outcome === "ok") {
+    return { outcome: "ok", value: parsed.value, repaired: parsed.repaired, call: call(content ?? null) };
+  }
+  const message =
+    parsed.code === "AI_INVALID_JSON"
+      ? "The model's answer is not valid JSON."
+      : "The model's answer does not match the expected schema.";
+  return invalid(parsed.code, message, parsed.validationErrors, call(content ?? null));
+}
+
+function invalid<T>(
+  code: StepErrorCode,
+  message: string,
+  validationErrors: string[],
+  call: CallRecord,
+): StructuredResult<T> {
+  return {
+    outcome: "invalid",
+    error: stepError(code, message, { validation_errors: validationErrors }),
+    validationErrors,
+    call,
+  };
+}
+
+/** Maps whatever the SDK threw to a stable code; the order matters because the SDK's classes inherit. */
+function failure<T>(error: unknown, latencyMs: number, options: LlmClientOptions): StructuredResult<T> {
+  const call: CallRecord = { model: options.model, latencyMs, tokens: null, rawResponse: null };
+  const result = (
+    code: StepErrorCode,
+    message: string,
+    retryAfterMs: number | null = null,
+  ): StructuredResult<T> => ({
+    outcome: "error",
+    error: stepError(code, message),
+    retryAfterMs,
+    call,
+  });
+
+  if (
+    error instanceof APIConnectionTimeoutError ||
+    error instanceof APIUserAbortError ||
+    isAbortError(error)
+  ) {
+    return result("LLM_TIMEOUT", `The model did not answer within ${options.timeoutMs} ms.`);
+  }
+  if (error instanceof APIConnectionError) {
+    return result("LLM_UNAVAILABLE", "The model server could not be reached.");
+  }
+  if (error instanceof APIError && typeof error.status === "number") {
+    call.rawResponse = errorBodyExcerpt(error, options.apiKey);
+    const status = error.status;
+    const retryAfterMs = parseRetryAfter(error.headers);
+    if (error instanceof RateLimitError) {
+      return result(
+        "LLM_RATE_LIMITED",
+        "The model server is rate limiting our requests (HTTP 429).",
+        retryAfterMs,
+      );
+    }
+    if (error instanceof InternalServerError) {
+      return result("LLM_UNAVAILABLE", `The model server failed with HTTP ${status}.`, retryAfterMs);
+    }
+    if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
+      return result("LLM_AUTH", `The model server refused our credentials (HTTP ${status}).`);
+    }
+    if (
+      error instanceof BadRequestError ||
+      error instanceof NotFoundError ||
+      error instanceof UnprocessableEntityError
+    ) {
+      return result("LLM_BAD_REQUEST", `The model server rejected the request (HTTP ${status}).`);
+    }
+    // 408 and 409 are the statuses the SDK itself treats as transient; any other 4xx is our request's fault.
+    if (status === 408)
+      return result("LLM_TIMEOUT", "The model server timed out the request (HTTP 408).", retryAfterMs);
+    if (status === 409)
+      return result("LLM_UNAVAILABLE", "The model server was busy (HTTP 409).", retryAfterMs);
+    if (status >= 400 && status < 500) {
+      return result("LLM_BAD_REQUEST", `The model server rejected the request (HTTP ${status}).`);
+    }
+  }
+  options.onUnexpectedError?.(error);
+  return result("INTERNAL", "An unexpected error occurred while calling the model.");
+}
+
+function stepError(code: StepErrorCode, message: string, details?: Record<string, unknown>): StepError {
+  const error: StepError = { code, message, retryable: RETRYABLE_CODES.has(code) };
+  if (details) error.details = details;
+  return error;
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}
+
+function tokenUsage(completion: ChatCompletion | undefined): TokenUsage | null {
+  const usage = completion?.usage;
+  if (!usage) return null;
+  return { prompt: usage.prompt_tokens, completion: usage.completion_tokens, total: usage.total_tokens };
+}
+
+/**
+ * The error body as the server sent it (the SDK keeps the parsed `error` object, or the text in the message when
+ * the body was not JSON), cut to a bounded excerpt, with our own key removed in case a proxy echoes it.
+ */
+function errorBodyExcerpt(error: APIError, apiKey: string): string {
+  const body = error.error !== undefined ? JSON.stringify({ error: error.error }) : error.message;
+  return redact(body, apiKey).slice(0, MAX_ERROR_BODY_CHARS);
+}
+
+function redact(text: string, secret: string): string {
+  return secret ? text.replaceAll(secret, "[redacted]") : text;
+}
+
+/**
+ * Milliseconds the server asked us to wait: `retry-after-ms` (OpenAI's own, more precise) wins over
+ * `retry-after`, which is either delta-seconds or an HTTP date. Null when absent or unreadable.
+ */
+export function parseRetryAfter(headers: Headers | undefined, now: number = Date.now()): number | null {
+  const ms = headers?.get("retry-after-ms");
+  if (ms && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Math.round(Number(ms));
+  const value = headers?.get("retry-after")?.trim();
+  if (!value) return null;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return null;
+  return Math.max(0, date - now);
+}

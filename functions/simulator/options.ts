@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { FAULT_KINDS } from "./faults.ts";
+
+const latencySpec = z.union([
+  z.number().min(0),
+  z
+    .strictObject({ min: z.number().min(0), max: z.number().min(0) })
+    .refine((l) => l.min <= l.max, { message: "min must not exceed max" }),
+  z
+    .strictObject({ mean: z.number().positive(), p99: z.number().positive() })
+    .refine((l) => l.p99 >= l.mean, { message: "p99 must be at least the mean" }),
+]);
+
+const faultRates = z
+  .partialRecord(z.enum(FAULT_KINDS), z.number().min(0).max(1))
+  .refine((rates) => Object.values(rates).reduce((sum: number, r) => sum + (r ?? 0), 0) <= 1 + 1e-9, {
+    message: "fault rates must add up to at most 1",
+  });
+
+/** What can change while the simulator runs (POST /_simulator/config, configure()). */
+export const simulatorSettings = z.strictObject({
+  /** Probability of each fault per call, drawn from a PRNG seeded with `seed`. */
+  faultRates: faultRates.optional(),
+  seed: z.number().int().optional(),
+  latencyMs: latencySpec.optional(),
+  /** Retry-After sent by http_429 when the directive does not say (`http_429:3`). */
+  retryAfterSeconds: z.number().int().min(0).optional(),
+});
+export type SimulatorSettings = z.infer<typeof simulatorSettings>;
+
+export interface SimulatorOptions extends SimulatorSettings {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+}
+
+export type ResolvedSettings = Required<SimulatorSettings>;
+
+export const DEFAULT_SETTINGS: ResolvedSettings = {
+  faultRates: {},
+  seed: 1,
+  latencyMs: 0,
+  retryAfterSeconds: 1,
+};
+
+/** Validates a partial update and applies it; keys left out (or undefined) keep their current value. */
+export function mergeSettings(current: ResolvedSettings, update: unknown): ResolvedSettings {
+  const parsed = simulatorSettings.parse(update);
+  const defined = Object.fromEntries(Object.entries(parsed).filter(([, value]) => value !== undefined));
+  return { ...current, ...defined };
+}
+
+/** Reads a JSON value or a bare number from an environment variable, naming the variable when it is wrong. */
+function jsonEnv(env: NodeJS.ProcessEnv, name: string): unknown {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`${name} must be JSON or a number, got ${JSON.stringify(raw)}`);
+  }
+}
+
+/**
+ * SIMULATOR_FAULT_RATES (JSON, e.g. {"http_500":0.05}), SIMULATOR_LATENCY_MS (a number, {"min":..,"max":..} or
+ * {"mean":..,"p99":..}), SIMULATOR_SEED and SIMULATOR_RETRY_AFTER_S, for the standalone simulator.
+ */
+export function simulatorSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SimulatorSettings {
+  const parsed = simulatorSettings.safeParse({
+    faultRates: jsonEnv(env, "SIMULATOR_FAULT_RATES"),
+    latencyMs: jsonEnv(env, "SIMULATOR_LATENCY_MS"),
+    seed: jsonEnv(env, "SIMULATOR_SEED"),
+    retryAfterSeconds: jsonEnv(env, "SIMULATOR_RETRY_AFTER_S"),
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid simulator settings in the environment: ${problems}`);
+  }
+  return parsed.data;
+}

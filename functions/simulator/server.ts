@@ -1,0 +1,264 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { STEP_NAMES, type StepName } from "../../core/schemas/workflow.ts";
+import { answerFor } from "./answers.ts";
+import {
+  createCallCounter,
+  createFaultMix,
+  DirectiveError,
+  directiveCovers,
+  directiveFault,
+  FAULT_KINDS,
+  type Fault,
+  type FaultKind,
+  faultReply,
+  normalReply,
+  parseDirective,
+  type Reply,
+} from "./faults.ts";
+import { latencySampler } from "./latency.ts";
+import {
+  DEFAULT_SETTINGS,
+  mergeSettings,
+  type SimulatorOptions,
+  type SimulatorSettings,
+  simulatorSettings,
+} from "./options.ts";
+import { hashString, seededRandom } from "./random.ts";
+import { BadRequest, readStepCall } from "./request.ts";
+
+/** The model name every answer reports, so a stored attempt always shows it came from the simulator. */
+export const SIMULATOR_MODEL = "leadflow-simulator";
+const MAX_BODY_BYTES = 1_000_000;
+
+export interface SimulatorStats {
+  /** Chat completion requests received, whatever their fate. */
+  requests: number;
+  byStep: Record<StepName, number>;
+  byFault: Record<FaultKind | "none", number>;
+}
+
+export interface Simulator {
+  /** Base URL for an OpenAI client, ending in /v1. */
+  url: string;
+  port: number;
+  /** Stops listening and drops every pending answer (hanging or delayed) so the process can exit. */
+  close(): Promise<void>;
+  /** Changes fault rates, seed, latency or Retry-After while running; the random streams restart from the seed. */
+  configure(settings: SimulatorSettings): void;
+  stats(): SimulatorStats;
+}
+
+/** An OpenAI-compatible Chat Completions server that answers the three leadflow steps, with faults on demand. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const { port = 0, host = "127.0.0.1", ...initial } = options;
+  let settings = mergeSettings(DEFAULT_SETTINGS, initial);
+  // Faults and delays draw from separate streams, so changing the latency never changes which calls fail.
+  const streams = () => ({
+    faults: createFaultMix(settings.faultRates, settings.seed, settings.retryAfterSeconds),
+    delay: latencySampler(settings.latencyMs, seededRandom(settings.seed ^ hashString("latency"))),
+  });
+  let random = streams();
+  const counter = createCallCounter();
+  const stats = emptyStats();
+  /** Answers not sent yet (delayed or hanging), dropped on close so no timer keeps the process alive. */
+  const pending = new Set<{ res: ServerResponse; timer?: NodeJS.Timeout }>();
+
+  const configure = (partial: SimulatorSettings) => {
+    settings = mergeSettings(settings, partial);
+    random = streams();
+  };
+
+  async function completion(req: IncomingMessage, res: ServerResponse) {
+    const body = await readJson(req);
+    const call = readStepCall(body);
+    stats.requests++;
+    stats.byStep[call.step]++;
+    const directive = parseDirective(call.lead.message);
+    let fault: Fault | null;
+    if (directive && directiveCovers(directive, call.step)) {
+      fault = directiveFault(directive, call.step, counter.next(call.lead.message, call.step));
+    } else {
+      fault = random.faults.pick();
+    }
+    stats.byFault[fault?.kind ?? "none"]++;
+
+    const answer = answerFor(call.step, call) as unknown as Record<string, unknown>;
+    const reply = fault
+      ? faultReply(fault, {
+          step: call.step,
+          answer,
+          bearer: bearerToken(req),
+          defaultRetryAfterSeconds: settings.retryAfterSeconds,
+        })
+      : normalReply(answer);
+    const delayMs = random.delay() + (directive?.delayMs ?? 0);
+    const entry: { res: ServerResponse; timer?: NodeJS.Timeout } = { res };
+    pending.add(entry);
+    res.on("close", () => {
+      clearTimeout(entry.timer);
+      pending.delete(entry);
+    });
+    if (reply.type === "hang") return; // never answered: the client's timeout ends it, or close() does
+    entry.timer = setTimeout(() => {
+      pending.delete(entry);
+      send(res, reply, body);
+    }, delayMs);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const path = new URL(req.url ?? "/", "http://simulator").pathname.replace(/\/+$/, "");
+    const key = `${req.method} ${path}`;
+    if (key === "POST /v1/chat/completions") return completion(req, res);
+    if (key === "GET /healthz") return json(res, 200, { status: "ok" });
+    if (key === "GET /v1/models") {
+      return json(res, 200, {
+        object: "list",
+        data: [{ id: SIMULATOR_MODEL, object: "model", created: 0, owned_by: "leadflow" }],
+      });
+    }
+    if (key === "GET /_simulator/stats") return json(res, 200, snapshot(stats));
+    if (key === "POST /_simulator/config") {
+      const parsed = simulatorSettings.safeParse(await readJson(req));
+      if (!parsed.success) {
+        const problems = parsed.error.issues
+          .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+          .join("; ");
+        return json(
+          res,
+          400,
+          openAiError(`Invalid simulator settings: ${problems}`, "invalid_request_error"),
+        );
+      }
+      configure(parsed.data);
+      return json(res, 200, { settings });
+    }
+    return json(
+      res,
+      404,
+      openAiError(`No route for ${req.method} ${path}.`, "invalid_request_error", "not_found"),
+    );
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent) return;
+      if (error instanceof BadRequest || error instanceof DirectiveError) {
+        json(res, 400, openAiError(error.message, "invalid_request_error"));
+      } else if (error instanceof BodyTooLarge) {
+        json(res, 413, openAiError(error.message, "invalid_request_error"));
+      } else {
+        // A simulator bug must be loud, but it answers like a server error so callers see a 500, not a hang.
+        console.error("simulator: unexpected error", error);
+        json(res, 500, openAiError("The simulator failed unexpectedly.", "server_error"));
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${actualPort}/v1`,
+    port: actualPort,
+    configure,
+    stats: () => snapshot(stats),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const entry of pending) {
+          clearTimeout(entry.timer);
+          entry.res.destroy();
+        }
+        pending.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, reply: Exclude<Reply, { type: "hang" }>, request: unknown) {
+  if (res.destroyed) return;
+  if (reply.type === "http_error") return json(res, reply.status, reply.body, reply.headers);
+  const promptTokens = Math.ceil(
+    JSON.stringify((request as { messages?: unknown }).messages ?? "").length / 4,
+  );
+  const completionTokens = Math.ceil((reply.content ?? reply.refusal ?? "").length / 4);
+  json(res, 200, {
+    id: `chatcmpl-sim-${hashString(JSON.stringify(request)).toString(16)}`,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: SIMULATOR_MODEL,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: reply.content, refusal: reply.refusal },
+        logprobs: null,
+        finish_reason: reply.finishReason,
+      },
+    ],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
+    system_fingerprint: SIMULATOR_MODEL,
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function openAiError(message: string, type: string, code: string | null = null) {
+  return { error: { message: `[simulated] ${message}`, type, param: null, code } };
+}
+
+class BodyTooLarge extends Error {}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES)
+      throw new BodyTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequest("The request body is not valid JSON.");
+  }
+}
+
+function bearerToken(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
+  return header?.startsWith("Bearer ") ? header.slice("Bearer ".length) : null;
+}
+
+function emptyStats(): SimulatorStats {
+  return {
+    requests: 0,
+    byStep: Object.fromEntries(STEP_NAMES.map((s) => [s, 0])) as Record<StepName, number>,
+    byFault: Object.fromEntries(["none", ...FAULT_KINDS].map((f) => [f, 0])) as Record<
+      FaultKind | "none",
+      number
+    >,
+  };
+}
+
+function snapshot(stats: SimulatorStats): SimulatorStats {
+  return { requests: stats.requests, byStep: { ...stats.byStep }, byFault: { ...stats.byFault } };
+}
