@@ -13,8 +13,14 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, poolSize = 10): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
+/** `role` makes every session of the pool work as that role (the worker's), set at connection start-up. */
+export function connectDatabase(url: string, poolSize = 10, options: { role?: string } = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    ...(options.role ? { options: `-c role=${options.role}` } : {}),
+  });
   // An idle client that loses its server (a restart, a killed backend) must not crash the process.
   pool.on("error", () => {});
   const db = drizzle(pool, { schema });

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, lt, or, type SQL } from "drizzle-orm";
-import type { Queryable } from "../db/client.ts";
+import type { Database, Queryable } from "../db/client.ts";
 import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "../db/schema.ts";
+import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { iso, type LeadDetail, type LeadListItem } from "./views.ts";
@@ -52,11 +53,15 @@ const toListItem = (r: ListRow): LeadListItem => ({
 });
 
 /** The caller's leads, newest first, driven by the workflows (user, created, id) indexes. */
-export async function listLeads(
-  db: Queryable,
+export function listLeads(
+  db: Database,
   userId: string,
   filter: ListFilter,
 ): Promise<{ items: LeadListItem[]; next_cursor: string | null }> {
+  return asUser(db, userId, (tx) => listLeadsIn(tx, userId, filter));
+}
+
+async function listLeadsIn(db: Queryable, userId: string, filter: ListFilter) {
   const conditions: SQL[] = [eq(workflows.userId, userId)];
   if (filter.cursor) {
     const cursor = decodeCursor(filter.cursor);
@@ -102,7 +107,11 @@ async function ownedWorkflow(db: Queryable, userId: string, leadId: string) {
   return row;
 }
 
-export async function getLead(db: Queryable, userId: string, leadId: string): Promise<LeadDetail> {
+export function getLead(db: Database, userId: string, leadId: string): Promise<LeadDetail> {
+  return asUser(db, userId, (tx) => getLeadIn(tx, userId, leadId));
+}
+
+export async function getLeadIn(db: Queryable, userId: string, leadId: string): Promise<LeadDetail> {
   const row = await ownedWorkflow(db, userId, leadId);
   const steps = await db
     .select()
@@ -134,7 +143,11 @@ export async function getLead(db: Queryable, userId: string, leadId: string): Pr
   };
 }
 
-export async function listAttempts(db: Queryable, userId: string, leadId: string) {
+export function listAttempts(db: Database, userId: string, leadId: string) {
+  return asUser(db, userId, (tx) => listAttemptsIn(tx, userId, leadId));
+}
+
+async function listAttemptsIn(db: Queryable, userId: string, leadId: string) {
   const { workflow } = await ownedWorkflow(db, userId, leadId);
   const rows = await db
     .select()
@@ -159,7 +172,11 @@ export async function listAttempts(db: Queryable, userId: string, leadId: string
   };
 }
 
-export async function listEvents(db: Queryable, userId: string, leadId: string) {
+export function listEvents(db: Database, userId: string, leadId: string) {
+  return asUser(db, userId, (tx) => listEventsIn(tx, userId, leadId));
+}
+
+async function listEventsIn(db: Queryable, userId: string, leadId: string) {
   const { workflow } = await ownedWorkflow(db, userId, leadId);
   const rows = await db
     .select()

@@ -1,5 +1,6 @@
 import type { Database } from "../db/client.ts";
 import { leads } from "../db/schema.ts";
+import { asUser } from "../db/scoped.ts";
 import type { StepQueue } from "../queue/port.ts";
 import type { LeadInput } from "../schemas/lead.ts";
 import { STEP_NAMES } from "../schemas/workflow.ts";
@@ -18,7 +19,7 @@ export interface SubmitDeps {
  * enqueues it later.
  */
 export async function submitLead(deps: SubmitDeps, userId: string, input: LeadInput): Promise<LeadDetail> {
-  const { lead, workflow } = await deps.db.transaction(async (tx) => {
+  const { lead, workflow } = await asUser(deps.db, userId, async (tx) => {
     const [lead] = await tx
       .insert(leads)
       .values({

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { workflowSteps, workflows } from "../db/schema.ts";
+import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
 import type { StepQueue } from "../queue/port.ts";
 import type { StepName } from "../schemas/workflow.ts";
@@ -15,7 +16,7 @@ export async function resumeWorkflow(
   userId: string,
   leadId: string,
 ): Promise<{ workflowId: string; step: StepName; run: number }> {
-  const resumed = await deps.db.transaction(async (tx) => {
+  const resumed = await asUser(deps.db, userId, async (tx) => {
     const [workflow] = await tx
       .select({ id: workflows.id, status: workflows.status, run: workflows.run })
       .from(workflows)

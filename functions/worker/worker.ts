@@ -1,5 +1,6 @@
 import type { Config } from "@leadflow/core/config";
 import { connectDatabase } from "@leadflow/core/db/client";
+import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { createLlmClientFromConfig } from "@leadflow/core/llm/client";
 import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
@@ -9,7 +10,8 @@ import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
 
 /** The worker process's parts: a processor per step queue, each a thin call into core's runStep. */
 export function startWorker(config: Config, log: Logger, llm: LlmClient = createLlmClientFromConfig(config)) {
-  const database = connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  // The worker serves every user, as its own role: the row-level security policies let it see all rows.
+  const database = connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { role: WORKER_ROLE });
   const queue = createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
   const deps = { db: database.db, queue, llm, settings: stepRunnerSettings(config), log };
   const workers = startBullmqWorkers({

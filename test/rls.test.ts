@@ -1,0 +1,66 @@
+import { connectDatabase } from "@leadflow/core/db/client";
+import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "@leadflow/core/db/schema";
+import { asUser, WORKER_ROLE } from "@leadflow/core/db/scoped";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+
+let api: TestApi;
+let alice: { userId: string; token: string };
+let bob: { userId: string; token: string };
+beforeAll(async () => {
+  api = await startTestApi();
+  alice = await api.signup();
+  bob = await api.signup();
+  for (const who of [alice, bob, bob])
+    await api.call("POST", "/leads", { token: who.token, body: sampleLead() });
+});
+afterAll(() => api.close());
+
+describe("row-level security", () => {
+  it("shows the API role only the caller's rows in every table, even to a query with no user filter", async () => {
+    const { db } = api.deps.database;
+    for (const table of [leads, workflows, workflowSteps, workflowEvents]) {
+      const rows = await asUser(db, alice.userId, (tx) => tx.select({ userId: table.userId }).from(table));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.userId))).toEqual(new Set([alice.userId]));
+    }
+    const bobs = await asUser(db, bob.userId, (tx) => tx.select({ id: leads.id }).from(leads));
+    expect(bobs).toHaveLength(2);
+    const attempts = await asUser(db, alice.userId, (tx) => tx.select().from(stepAttempts));
+    expect(attempts.every((a) => a.userId === alice.userId)).toBe(true);
+  });
+
+  it("shows nothing to the API role when no user is set", async () => {
+    const rows = await api.deps.database.db.transaction(async (tx) => {
+      await tx.execute(sql`set local role leadflow_api`);
+      return tx.select().from(leads);
+    });
+    expect(rows).toEqual([]);
+  });
+
+  it("refuses to write a row for another user", async () => {
+    const attempt = asUser(api.deps.database.db, alice.userId, (tx) =>
+      tx.insert(leads).values({ userId: bob.userId, name: "forged", contactChannel: "email", message: "x" }),
+    );
+    await expect(attempt).rejects.toThrow();
+    const count = await api.deps.database.pool.query(
+      "select count(*)::int as n from leads where name = 'forged'",
+    );
+    expect(count.rows[0].n).toBe(0);
+  });
+
+  it("lets the worker's role see every user's rows", async () => {
+    const worker = connectDatabase(api.config.DATABASE_URL, 1, { role: WORKER_ROLE });
+    try {
+      const who = await worker.pool.query("select current_user as role");
+      expect(who.rows[0].role).toBe(WORKER_ROLE);
+      const users = await worker.pool.query("select distinct user_id from leads where user_id = any($1)", [
+        [alice.userId, bob.userId],
+      ]);
+      expect(users.rowCount).toBe(2);
+    } finally {
+      await worker.close();
+    }
+  });
+});
