@@ -32,9 +32,23 @@ const envSchema = z
     WORKER_CONCURRENCY: positiveInt.default(8),
     AUTH_RATE_LIMIT: positiveInt.default(10),
     LEADS_RATE_LIMIT: positiveInt.default(120),
+    /** Believe X-Forwarded-For (only behind a load balancer or CDN we run). */
+    TRUST_PROXY: z
+      .enum(["true", "false", "1", "0"])
+      .default("false")
+      .transform((v) => v === "true" || v === "1"),
     RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
     STALE_STEP_MS: positiveInt.default(120_000),
     WORKER_METRICS_PORT: port.default(9464),
+    /** Which queue carries step jobs: BullMQ on Redis (processes, containers) or Amazon SQS (Lambda). */
+    QUEUE_DRIVER: z.enum(["bullmq", "sqs"]).default("bullmq"),
+    SQS_QUEUE_URL_CLASSIFY: z.string().url().optional(),
+    SQS_QUEUE_URL_EXTRACT: z.string().url().optional(),
+    SQS_QUEUE_URL_ROUTE: z.string().url().optional(),
+    /** Only for an SQS-compatible server other than AWS (fauxqs, LocalStack); unset on AWS. */
+    SQS_ENDPOINT: z.string().url().optional(),
+    /** Set by the Lambda runtime; elsewhere the region is read from the queue URL. */
+    AWS_REGION: z.string().optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .transform((env, ctx) => {
@@ -45,6 +59,11 @@ const envSchema = z
         path: ["OPENAI_API_KEY"],
         message: "required when LLM_PROVIDER=openai",
       });
+    }
+    if (env.QUEUE_DRIVER === "sqs") {
+      for (const key of ["SQS_QUEUE_URL_CLASSIFY", "SQS_QUEUE_URL_EXTRACT", "SQS_QUEUE_URL_ROUTE"] as const) {
+        if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when QUEUE_DRIVER=sqs" });
+      }
     }
     let jwtSecret = env.JWT_SECRET;
     if (env.NODE_ENV === "production") {

@@ -17,6 +17,9 @@ export default async function setup(project: TestProject) {
   process.env.DATABASE_URL = databaseUrl;
   process.env.REDIS_URL = redisUrl;
   process.env.REDIS_PREFIX = redisPrefix;
+  // Suites sign up many users from one address; the rate-limit tests set their own small limits.
+  process.env.AUTH_RATE_LIMIT = "100000";
+  process.env.LEADS_RATE_LIMIT = "100000";
   project.provide("databaseUrl", databaseUrl);
   project.provide("redisPrefix", redisPrefix);
 

@@ -1,10 +1,14 @@
-import type { Database } from "../db/client.ts";
+import { createHash } from "node:crypto";
+import { and, eq, lt, sql } from "drizzle-orm";
+import type { Database, Transaction } from "../db/client.ts";
 import { leads } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
+import { DomainError } from "../errors.ts";
 import type { StepQueue } from "../queue/port.ts";
 import type { LeadInput } from "../schemas/lead.ts";
 import { STEP_NAMES } from "../schemas/workflow.ts";
 import { createWorkflow } from "../workflow/create.ts";
+import { getLeadIn } from "./queries.ts";
 import type { LeadDetail } from "./views.ts";
 
 export interface SubmitDeps {
@@ -13,13 +17,44 @@ export interface SubmitDeps {
   onEnqueueFailure?: (err: unknown, workflowId: string) => void;
 }
 
+/** How long an Idempotency-Key keeps answering with its first lead. */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+
 /**
  * Stores the lead, its workflow and its three steps in one transaction, then asks the queue to start the first
  * step. The answer never waits on the model; if Redis is away the lead is still accepted and the reconciler
  * enqueues it later.
  */
 export async function submitLead(deps: SubmitDeps, userId: string, input: LeadInput): Promise<LeadDetail> {
-  const { lead, workflow } = await asUser(deps.db, userId, async (tx) => {
+  return (await submitLeadOnce(deps, userId, input, null)).lead;
+}
+
+/**
+ * As submitLead, but a repeat of the same Idempotency-Key from the same user within the window answers with the
+ * first lead (`replayed`), never a second workflow; the unique index on (user, key) serialises even two requests
+ * sent at the same moment. The same key with a different body is a conflict.
+ */
+export async function submitLeadOnce(
+  deps: SubmitDeps,
+  userId: string,
+  input: LeadInput,
+  idempotencyKey: string | null,
+): Promise<{ lead: LeadDetail; replayed: boolean }> {
+  const fingerprint = idempotencyKey ? leadFingerprint(input) : null;
+  const result = await asUser(deps.db, userId, async (tx) => {
+    if (idempotencyKey) {
+      // A key past its window is free again: release it from the old lead so the unique index lets it through.
+      await tx
+        .update(leads)
+        .set({ idempotencyKey: null })
+        .where(
+          and(
+            eq(leads.userId, userId),
+            eq(leads.idempotencyKey, idempotencyKey),
+            lt(leads.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`),
+          ),
+        );
+    }
     const [lead] = await tx
       .insert(leads)
       .values({
@@ -28,44 +63,80 @@ export async function submitLead(deps: SubmitDeps, userId: string, input: LeadIn
         contactChannel: input.contact_channel,
         contact: input.contact ?? null,
         message: input.message,
+        idempotencyKey,
+        idempotencyFingerprint: fingerprint,
       })
+      .onConflictDoNothing({ target: [leads.userId, leads.idempotencyKey] })
       .returning();
-    const workflow = await createWorkflow(tx, { id: lead!.id, userId, createdAt: lead!.createdAt });
-    return { lead: lead!, workflow };
+    if (!lead) return { replay: await replay(tx, userId, idempotencyKey!, fingerprint!) };
+    const workflow = await createWorkflow(tx, { id: lead.id, userId, createdAt: lead.createdAt });
+    return { created: { lead, workflow } };
   });
+  if (result.replay) return { lead: result.replay, replayed: true };
+
+  const { lead, workflow } = result.created!;
   try {
     await deps.queue.enqueue({ workflowId: workflow.id, step: "classify", run: workflow.run, try: 1 });
   } catch (err) {
     deps.onEnqueueFailure?.(err, workflow.id);
   }
   return {
-    id: lead.id,
-    name: lead.name,
-    contact_channel: lead.contactChannel,
-    contact: lead.contact,
-    message: lead.message,
-    created_at: lead.createdAt.toISOString(),
-    status: "pending",
-    category: null,
-    queue: null,
-    priority: null,
-    sla_minutes: null,
-    workflow: {
-      id: workflow.id,
+    replayed: false,
+    lead: {
+      id: lead.id,
+      name: lead.name,
+      contact_channel: lead.contactChannel,
+      contact: lead.contact,
+      message: lead.message,
+      created_at: lead.createdAt.toISOString(),
       status: "pending",
-      error: null,
-      created_at: workflow.createdAt.toISOString(),
-      updated_at: workflow.updatedAt.toISOString(),
-      finished_at: null,
-      steps: STEP_NAMES.map((name) => ({
-        name,
-        status: "not_started",
-        output: null,
+      category: null,
+      queue: null,
+      priority: null,
+      sla_minutes: null,
+      workflow: {
+        id: workflow.id,
+        status: "pending",
         error: null,
-        attempts: 0,
-        started_at: null,
+        created_at: workflow.createdAt.toISOString(),
+        updated_at: workflow.updatedAt.toISOString(),
         finished_at: null,
-      })),
+        steps: STEP_NAMES.map((name) => ({
+          name,
+          status: "not_started",
+          output: null,
+          error: null,
+          attempts: 0,
+          started_at: null,
+          finished_at: null,
+        })),
+      },
     },
   };
+}
+
+async function replay(
+  tx: Transaction,
+  userId: string,
+  key: string,
+  fingerprint: string,
+): Promise<LeadDetail> {
+  const [first] = await tx
+    .select({ id: leads.id, fingerprint: leads.idempotencyFingerprint })
+    .from(leads)
+    .where(and(eq(leads.userId, userId), eq(leads.idempotencyKey, key)));
+  if (!first) throw new Error("idempotency key conflicted but its lead is not visible");
+  if (first.fingerprint !== fingerprint) {
+    throw new DomainError(
+      "idempotency_conflict",
+      "This Idempotency-Key was already used with a different request body.",
+    );
+  }
+  return getLeadIn(tx, userId, first.id);
+}
+
+/** The request body's identity: the same lead sent again hashes the same, whatever the key order. */
+function leadFingerprint(input: LeadInput): string {
+  const canonical = JSON.stringify([input.name, input.contact_channel, input.contact ?? null, input.message]);
+  return createHash("sha256").update(canonical).digest("hex");
 }

@@ -8,6 +8,17 @@ export interface BullmqOptions {
   prefix: string;
 }
 
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  work.catch(() => {});
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export const stepQueueName = (step: StepName) => `step-${step}`;
 
 const KEEP_JOBS = {
@@ -16,17 +27,14 @@ const KEEP_JOBS = {
 };
 
 /**
- * The producer side. Its connection does not buffer commands while Redis is away: an enqueue fails fast and
- * the caller (who has already committed to PostgreSQL) leaves the job to the reconciler.
+ * The producer side. Commands wait for Redis only briefly (one reconnect, then at most ENQUEUE_TIMEOUT_MS): an
+ * enqueue that cannot be made fails, and the caller, who has already committed to PostgreSQL, leaves the job to
+ * the reconciler instead of holding an HTTP answer hostage to Redis.
  */
 export function createBullmqStepQueue(
   options: BullmqOptions,
 ): StepQueue & { queues: Record<StepName, Queue> } {
-  const connection = new Redis(options.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-  });
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
   connection.on("error", () => {});
   const queues = Object.fromEntries(
     STEP_NAMES.map((step) => [step, new Queue(stepQueueName(step), { connection, prefix: options.prefix })]),
@@ -35,13 +43,14 @@ export function createBullmqStepQueue(
   return {
     queues,
     async enqueue(job, { delayMs } = {}) {
-      await queues[job.step].add(job.step, job, {
+      const added = queues[job.step].add(job.step, job, {
         jobId: stepJobId(job),
         delay: delayMs && delayMs > 0 ? Math.round(delayMs) : undefined,
         // Retries are decided by the workflow in PostgreSQL, not by the queue: one delivery, one job.
         attempts: 1,
         ...KEEP_JOBS,
       });
+      await withTimeout(added, ENQUEUE_TIMEOUT_MS, "enqueue timed out: Redis did not answer");
     },
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));

@@ -1,9 +1,10 @@
-import { findUser, logIn, type PublicUser, signUp } from "@leadflow/core/auth/users";
+import { findUser, logIn, normalizeEmail, type PublicUser, signUp } from "@leadflow/core/auth/users";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { errorResponse } from "../errors.ts";
 import { requireUser } from "../middleware/auth.ts";
+import { byIp, rateLimit } from "../middleware/rate-limit.ts";
 import { validate } from "../validation.ts";
 
 export const credentials = z.strictObject({
@@ -16,13 +17,22 @@ async function tokenAnswer(c: { var: AppEnv["Variables"] }, user: PublicUser) {
   return { access_token: token, token_type: "Bearer", expires_in: expiresIn, user };
 }
 
+// Per address and per account: one address cannot spray many accounts, many addresses cannot hammer one account.
+const authLimit = (name: string) =>
+  rateLimit(
+    name,
+    (c) => c.var.deps.config.AUTH_RATE_LIMIT,
+    // Runs after validation, so the body is known to be JSON with an email; Hono caches the parsed body.
+    async (c) => [...byIp(c), `email:${normalizeEmail((await c.req.json()).email)}`],
+  );
+
 export const authRoutes = new Hono<AppEnv>()
-  .post("/signup", validate("json", credentials), async (c) => {
+  .post("/signup", validate("json", credentials), authLimit("signup"), async (c) => {
     const user = await signUp(c.var.deps.database.db, c.req.valid("json"), c.var.deps.config.BCRYPT_COST);
     c.var.log.info({ user_id: user.id }, "user signed up");
     return c.json(await tokenAnswer(c, user), 201);
   })
-  .post("/login", validate("json", credentials), async (c) => {
+  .post("/login", validate("json", credentials), authLimit("login"), async (c) => {
     const user = await logIn(c.var.deps.database.db, c.req.valid("json"), c.var.deps.config.BCRYPT_COST);
     return c.json(await tokenAnswer(c, user), 200);
   })

@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import { getLead, listAttempts, listEvents, listLeads } from "@leadflow/core/leads/queries";
-import { submitLead } from "@leadflow/core/leads/submit";
+import { submitLeadOnce } from "@leadflow/core/leads/submit";
 import { category } from "@leadflow/core/schemas/classification";
 import { leadInput } from "@leadflow/core/schemas/lead";
 import { priority, routingQueue } from "@leadflow/core/schemas/routing";
@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { errorResponse } from "../errors.ts";
 import { requireUser } from "../middleware/auth.ts";
+import { rateLimit } from "../middleware/rate-limit.ts";
 import { validate } from "../validation.ts";
 
 export const listQuery = z.strictObject({
@@ -22,6 +23,14 @@ export const listQuery = z.strictObject({
   priority: priority.optional(),
 });
 
+/** Webhook senders retry; the key makes their retries safe. Printable ASCII, as in the IETF draft's examples. */
+export const idempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, "must be 1 to 255 printable ASCII characters")
+    .optional(),
+});
+
 export const leadParams = z.object({ id: z.uuid() });
 
 /** An id that is not a uuid names no lead of the caller's: the same 404 as any other lead they cannot see. */
@@ -31,24 +40,35 @@ const leadId = zValidator("param", leadParams, (result, c) => {
 
 export const leadRoutes = new Hono<AppEnv>()
   .use(requireUser)
-  .post("/", validate("json", leadInput), async (c) => {
-    const { db } = c.var.deps.database;
-    const lead = await submitLead(
-      {
-        db,
-        queue: c.var.deps.queue,
-        onEnqueueFailure: (err, workflowId) =>
-          c.var.log.warn(
-            { err, workflow_id: workflowId },
-            "enqueue failed; the reconciler will start this workflow",
-          ),
-      },
-      c.var.userId,
-      c.req.valid("json"),
-    );
-    c.var.log.info({ lead_id: lead.id, workflow_id: lead.workflow.id }, "lead accepted");
-    return c.json(lead, 202);
-  })
+  .post(
+    "/",
+    rateLimit(
+      "leads",
+      (c) => c.var.deps.config.LEADS_RATE_LIMIT,
+      (c) => [`user:${c.var.userId}`],
+    ),
+    validate("header", idempotencyHeader),
+    validate("json", leadInput),
+    async (c) => {
+      const { db } = c.var.deps.database;
+      const { lead, replayed } = await submitLeadOnce(
+        {
+          db,
+          queue: c.var.deps.queue,
+          onEnqueueFailure: (err, workflowId) =>
+            c.var.log.warn(
+              { err, workflow_id: workflowId },
+              "enqueue failed; the reconciler will start this workflow",
+            ),
+        },
+        c.var.userId,
+        c.req.valid("json"),
+        c.req.valid("header")["idempotency-key"] ?? null,
+      );
+      c.var.log.info({ lead_id: lead.id, workflow_id: lead.workflow.id, replayed }, "lead accepted");
+      return c.json(lead, replayed ? 200 : 202);
+    },
+  )
   .get("/", validate("query", listQuery), async (c) => {
     return c.json(await listLeads(c.var.deps.database.db, c.var.userId, c.req.valid("query")));
   })
