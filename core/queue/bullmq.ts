@@ -19,6 +19,13 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+async function removeIfFinished(queue: Queue, jobId: string) {
+  const existing = await queue.getJob(jobId);
+  if (!existing) return;
+  const state = await existing.getState();
+  if (state === "completed" || state === "failed") await existing.remove();
+}
+
 export const stepQueueName = (step: StepName) => `step-${step}`;
 
 const KEEP_JOBS = {
@@ -42,7 +49,8 @@ export function createBullmqStepQueue(
   for (const q of Object.values(queues)) q.on("error", () => {});
   return {
     queues,
-    async enqueue(job, { delayMs } = {}) {
+    async enqueue(job, { delayMs, replaceFinished } = {}) {
+      if (replaceFinished) await removeIfFinished(queues[job.step], stepJobId(job));
       const added = queues[job.step].add(job.step, job, {
         jobId: stepJobId(job),
         delay: delayMs && delayMs > 0 ? Math.round(delayMs) : undefined,

@@ -6,18 +6,33 @@ export interface StepJob {
   step: StepName;
   run: number;
   try: number;
+  /**
+   * Set by the reconciler when it takes over a step whose claim expired (a dead worker): the dead worker's job
+   * may still look active in the queue, so the takeover needs an id of its own, derived from the expired claim.
+   */
+  takeover?: string;
 }
 
 /**
  * The queue as the workflow sees it. Adding a job whose id already exists changes nothing, so a re-enqueue
  * after a crash or by the reconciler can never make a step run twice.
  */
+export interface EnqueueOptions {
+  delayMs?: number;
+  /**
+   * For the reconciler: when a job with this id already ran (completed or failed) without moving its step on,
+   * replace it so the step runs again; a job still waiting or running is left alone.
+   */
+  replaceFinished?: boolean;
+}
+
 export interface StepQueue {
-  enqueue(job: StepJob, options?: { delayMs?: number }): Promise<void>;
+  enqueue(job: StepJob, options?: EnqueueOptions): Promise<void>;
   close(): Promise<void>;
 }
 
 export type StepJobHandler = (job: StepJob) => Promise<void>;
 
 /** Deterministic: the same delivery always has the same id (no `:`, never a bare integer, as BullMQ requires). */
-export const stepJobId = (job: StepJob) => `${job.workflowId}.${job.step}.r${job.run}.t${job.try}`;
+export const stepJobId = (job: StepJob) =>
+  `${job.workflowId}.${job.step}.r${job.run}.t${job.try}${job.takeover ? `.${job.takeover}` : ""}`;

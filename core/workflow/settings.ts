@@ -5,8 +5,9 @@ export function stepRunnerSettings(config: Config): StepRunnerSettings {
   return {
     maxAttempts: config.STEP_MAX_ATTEMPTS,
     maxReasks: config.STEP_MAX_REASKS,
-    // A claim outlives the longest delivery we expect (every re-ask timing out) so it is never taken over early.
-    leaseMs: Math.max(config.STALE_STEP_MS, (config.STEP_MAX_REASKS + 1) * config.LLM_TIMEOUT_MS + 5_000),
+    // The claim is renewed at every model call, so it only has to outlive one call (plus the writes around it):
+    // a step is never taken over while its worker is alive, and is found within STALE_STEP_MS after it dies.
+    leaseMs: Math.max(config.STALE_STEP_MS, config.LLM_TIMEOUT_MS + 2_000),
     backoff: {
       baseMs: config.STEP_BACKOFF_BASE_MS,
       capMs: config.STEP_BACKOFF_CAP_MS,
