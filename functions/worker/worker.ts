@@ -7,6 +7,7 @@ import type { Logger } from "@leadflow/core/logger";
 import { createBullmqStepQueue, startBullmqWorkers } from "@leadflow/core/queue/bullmq";
 import { runStep } from "@leadflow/core/workflow/run-step";
 import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
+import { startReconciler } from "./reconciler.ts";
 
 /** The worker process's parts: a processor per step queue, each a thin call into core's runStep. */
 export function startWorker(config: Config, log: Logger, llm: LlmClient = createLlmClientFromConfig(config)) {
@@ -27,11 +28,19 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
     worker.on("failed", (job, err) => log.error({ err, job_id: job?.id }, "step job threw"));
     worker.on("error", (err) => log.error({ err }, "worker error"));
   }
+  const reconciler = startReconciler(
+    deps,
+    // The grace keeps the reconciler off work the normal path is about to do; a fraction of the interval is plenty.
+    { intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: Math.min(5_000, config.RECONCILE_INTERVAL_MS) },
+    log,
+  );
   return {
     deps,
     workers,
+    reconciler,
     /** Finishes the jobs in hand (BullMQ waits for them), then lets go of Redis and PostgreSQL. */
     async close() {
+      await reconciler.stop();
       await workers.close();
       await queue.close();
       await database.close();
