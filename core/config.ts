@@ -62,7 +62,8 @@ const envSchema = z
     }
     if (env.QUEUE_DRIVER === "sqs") {
       for (const key of ["SQS_QUEUE_URL_CLASSIFY", "SQS_QUEUE_URL_EXTRACT", "SQS_QUEUE_URL_ROUTE"] as const) {
-        if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when QUEUE_DRIVER=sqs" });
+        if (!env[key])
+          ctx.addIssue({ code: "custom", path: [key], message: "required when QUEUE_DRIVER=sqs" });
       }
     }
     let jwtSecret = env.JWT_SECRET;

@@ -20,6 +20,8 @@ export default async function setup(project: TestProject) {
   // Suites sign up many users from one address; the rate-limit tests set their own small limits.
   process.env.AUTH_RATE_LIMIT = "100000";
   process.env.LEADS_RATE_LIMIT = "100000";
+  // Several workers may run in one test process: each takes a free port for its /metrics.
+  process.env.WORKER_METRICS_PORT = "0";
   project.provide("databaseUrl", databaseUrl);
   project.provide("redisPrefix", redisPrefix);
 

@@ -1,7 +1,7 @@
 import { Queue, Worker } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { STEP_NAMES, type StepName } from "../schemas/workflow.ts";
-import { type StepJob, type StepJobHandler, type StepQueue, stepJobId } from "./port.ts";
+import { type QueueStats, type StepJob, type StepJobHandler, type StepQueue, stepJobId } from "./port.ts";
 
 export interface BullmqOptions {
   redisUrl: string;
@@ -59,6 +59,29 @@ export function createBullmqStepQueue(
         ...KEEP_JOBS,
       });
       await withTimeout(added, ENQUEUE_TIMEOUT_MS, "enqueue timed out: Redis did not answer");
+    },
+    async stats() {
+      const now = Date.now();
+      const entries = await Promise.all(
+        STEP_NAMES.map(async (step) => {
+          const queue = queues[step];
+          const [counts, [oldest]] = await Promise.all([
+            queue.getJobCounts("waiting", "delayed", "active", "failed"),
+            queue.getJobs(["waiting"], 0, 0, true),
+          ]);
+          return [
+            step,
+            {
+              waiting: counts.waiting ?? 0,
+              delayed: counts.delayed ?? 0,
+              active: counts.active ?? 0,
+              failed: counts.failed ?? 0,
+              oldestWaitingAgeMs: oldest ? Math.max(0, now - oldest.timestamp) : 0,
+            },
+          ] as const;
+        }),
+      );
+      return Object.fromEntries(entries) as QueueStats;
     },
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));

@@ -26,8 +26,15 @@ export interface EnqueueOptions {
   replaceFinished?: boolean;
 }
 
+export type QueueStats = Record<
+  StepName,
+  { waiting: number; delayed: number; active: number; failed: number; oldestWaitingAgeMs: number }
+>;
+
 export interface StepQueue {
   enqueue(job: StepJob, options?: EnqueueOptions): Promise<void>;
+  /** Depth and age of each step queue, for metrics; a queue that cannot tell (SQS) leaves it out. */
+  stats?(): Promise<QueueStats>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
 import { leads, stepAttempts, workflowSteps, workflows } from "../db/schema.ts";
 import type { CallRecord, ChatMessage, LlmClient } from "../llm/types.ts";
+import type { StepObserver } from "../metrics.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
 import { nextStep, type StepError, type StepName } from "../schemas/workflow.ts";
 import { stepDefinition } from "../steps/index.ts";
@@ -33,6 +34,7 @@ export interface StepRunnerDeps {
   llm: LlmClient;
   settings: StepRunnerSettings;
   log?: StepRunnerLogger;
+  observer?: StepObserver;
   random?: () => number;
 }
 
@@ -64,15 +66,29 @@ export async function runStep(deps: StepRunnerDeps, job: StepJob): Promise<StepR
     log.info(ctx, "step delivery not claimed (duplicate, superseded or not due)");
     return "not_claimed";
   }
+  const started = performance.now();
+  const finish = (outcome: StepRunOutcome, code: string | null) => {
+    deps.observer?.stepFinished(job.step, outcome, code, performance.now() - started);
+    const fields = { ...ctx, user_id: claim.userId, outcome, code };
+    if (outcome === "failed") log.warn(fields, "step failed");
+    else log.info(fields, `step ${outcome.replace("_", " ")}`);
+    return outcome;
+  };
   try {
-    return await executeClaimedStep(deps, job, claim, log);
+    const { outcome, code } = await executeClaimedStep(deps, job, claim, log);
+    return finish(outcome, code);
   } catch (err) {
     if (err instanceof LeaseLost) {
       log.warn(ctx, "step lease lost to another delivery; stopping");
-      return "lease_lost";
+      return finish("lease_lost", null);
     }
     throw err;
   }
+}
+
+interface Finished {
+  outcome: StepRunOutcome;
+  code: string | null;
 }
 
 async function executeClaimedStep(
@@ -80,7 +96,7 @@ async function executeClaimedStep(
   job: StepJob,
   claim: Claim,
   log: StepRunnerLogger,
-): Promise<StepRunOutcome> {
+): Promise<Finished> {
   const { settings } = deps;
   const definition = stepDefinition(job.step);
   const ctx = { workflow_id: job.workflowId, step: job.step, run: job.run, try: job.try };
@@ -91,13 +107,14 @@ async function executeClaimedStep(
   } catch (err) {
     log.error({ ...ctx, err }, "step input could not be built");
     await failStep(deps, job, claim, internalError("The step's input could not be built from the workflow."));
-    return "failed";
+    return { outcome: "failed", code: "INTERNAL" };
   }
 
   const schema = definition.answerSchema(input as never);
   const messages: ChatMessage[] = definition.messages(input as never);
   for (let reask = 0; ; reask++) {
     const result = await deps.llm.structured({ schemaName: definition.name, schema, messages });
+    deps.observer?.modelCall(job.step, result);
     const base = { call: result.call, promptVersion: definition.promptVersion };
     if (result.outcome === "ok") {
       let output: unknown;
@@ -119,7 +136,7 @@ async function executeClaimedStep(
           repaired: null,
         });
         await failStep(deps, job, claim, error);
-        return "failed";
+        return { outcome: "failed", code: error.code };
       }
       await recordAttempt(deps, claim, {
         ...base,
@@ -129,7 +146,7 @@ async function executeClaimedStep(
         repaired: result.repaired,
       });
       await completeStep(deps, job, claim, output, log);
-      return "completed";
+      return { outcome: "completed", code: null };
     }
 
     if (result.outcome === "invalid") {
@@ -142,7 +159,7 @@ async function executeClaimedStep(
       });
       if (reask >= settings.maxReasks) {
         await failStep(deps, job, claim, { ...result.error, retryable: false });
-        return "failed";
+        return { outcome: "failed", code: result.error.code };
       }
       await recordEvents(deps.db, [
         {
@@ -171,15 +188,15 @@ async function executeClaimedStep(
     const deliveries = claim.transientFailures + 1;
     if (!result.error.retryable || deliveries >= settings.maxAttempts) {
       await failStep(deps, job, claim, result.error);
-      return "failed";
+      return { outcome: "failed", code: result.error.code };
     }
     const delayMs = retryDelayMs(deliveries, result.retryAfterMs, settings.backoff, deps.random);
     await scheduleRetry(deps, job, claim, result.error, delayMs, attempt);
     log.warn(
-      { ...ctx, code: result.error.code, delay_ms: delayMs },
+      { ...ctx, attempt, code: result.error.code, delay_ms: delayMs },
       "transient model failure; retry scheduled",
     );
-    return "retry_scheduled";
+    return { outcome: "retry_scheduled", code: result.error.code };
   }
 }
 

@@ -2,6 +2,7 @@ import type { TokenSigner } from "@leadflow/core/auth/token";
 import type { Config } from "@leadflow/core/config";
 import type { DatabaseHandle } from "@leadflow/core/db/client";
 import type { Logger } from "@leadflow/core/logger";
+import type { ApiMetrics } from "@leadflow/core/metrics";
 import type { StepQueue } from "@leadflow/core/queue/port";
 import type { Redis } from "ioredis";
 
@@ -13,6 +14,7 @@ export interface ApiDeps {
   redis: Redis;
   tokens: TokenSigner;
   log: Logger;
+  metrics: ApiMetrics;
 }
 
 export interface AppEnv {

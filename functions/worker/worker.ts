@@ -4,9 +4,11 @@ import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { createLlmClientFromConfig } from "@leadflow/core/llm/client";
 import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
+import { createWorkerMetrics } from "@leadflow/core/metrics";
 import { createBullmqStepQueue, startBullmqWorkers } from "@leadflow/core/queue/bullmq";
 import { runStep } from "@leadflow/core/workflow/run-step";
 import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
+import { serveMetrics } from "./metrics-server.ts";
 import { startReconciler } from "./reconciler.ts";
 
 /** The worker process's parts: a processor per step queue, each a thin call into core's runStep. */
@@ -14,7 +16,16 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
   // The worker serves every user, as its own role: the row-level security policies let it see all rows.
   const database = connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { role: WORKER_ROLE });
   const queue = createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
-  const deps = { db: database.db, queue, llm, settings: stepRunnerSettings(config), log };
+  const metrics = createWorkerMetrics(queue.stats?.bind(queue));
+  const metricsServer = serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, log);
+  const deps = {
+    db: database.db,
+    queue,
+    llm,
+    settings: stepRunnerSettings(config),
+    log,
+    observer: metrics.observer,
+  };
   const workers = startBullmqWorkers({
     redisUrl: config.REDIS_URL,
     prefix: config.REDIS_PREFIX,
@@ -38,12 +49,14 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
     deps,
     workers,
     reconciler,
+    metrics: { registry: metrics.registry, port: metricsServer.port },
     /** Finishes the jobs in hand (BullMQ waits for them), then lets go of Redis and PostgreSQL. */
     async close() {
       await reconciler.stop();
       await workers.close();
       await queue.close();
       await database.close();
+      await metricsServer.close();
     },
   };
 }

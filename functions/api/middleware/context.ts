@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import type { ApiDeps, AppEnv } from "../env.ts";
 
-/** Puts the dependencies, a request id and a request-scoped logger on every request. */
+/** Puts the dependencies, a request id and a request-scoped logger on every request, and measures it. */
 export const requestContext = (deps: ApiDeps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -13,13 +13,12 @@ export const requestContext = (deps: ApiDeps) =>
     c.header("X-Request-Id", requestId);
     const started = performance.now();
     await next();
+    const seconds = (performance.now() - started) / 1000;
+    // The route pattern, not the path: one series per route, never one per lead id.
+    const route = c.req.routePath === "/*" ? "unmatched" : c.req.routePath;
+    deps.metrics.requests.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
     c.var.log.info(
-      {
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round(performance.now() - started),
-      },
+      { method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) },
       "request",
     );
   });

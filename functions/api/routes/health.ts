@@ -26,6 +26,10 @@ export const healthRoutes = new Hono<AppEnv>()
       llm: { provider: llm.provider, model: llm.model, simulated: llm.provider === "simulator" },
     });
   })
+  .get("/metrics", async (c) => {
+    const { registry } = c.var.deps.metrics;
+    return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
+  })
   .get("/readyz", async (c) => {
     const { database, redis } = c.var.deps;
     const [db, cache] = await Promise.all([

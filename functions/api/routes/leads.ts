@@ -66,6 +66,7 @@ export const leadRoutes = new Hono<AppEnv>()
         c.req.valid("header")["idempotency-key"] ?? null,
       );
       c.var.log.info({ lead_id: lead.id, workflow_id: lead.workflow.id, replayed }, "lead accepted");
+      c.var.deps.metrics.leadsAccepted.inc({ replayed: String(replayed) });
       return c.json(lead, replayed ? 200 : 202);
     },
   )
