@@ -13,7 +13,9 @@ const verbatimText = (max: number) =>
     .string()
     .refine((s) => s.trim().length > 0, { message: "must not be empty or only whitespace" })
     .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters` })
-    .refine((s) => !s.includes("\u0000"), { message: "must not contain NUL characters" });
+    .refine((s) => !s.includes("\u0000"), { message: "must not contain NUL characters" })
+    // A lone surrogate has no UTF-8 form: stored, it would come back changed, so it is refused instead.
+    .refine((s) => s.isWellFormed(), { message: "must be well-formed Unicode text" });
 
 export const leadInput = z.strictObject({
   name: verbatimText(200),
