@@ -28,9 +28,10 @@ describe("Idempotency-Key on POST /leads", () => {
     );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 202]);
     expect(new Set(answers.map((a) => a.json.id)).size).toBe(1);
-    const { rows } = await api.deps.database.pool.query("select count(*)::int as n from workflows where user_id = $1", [
-      userId,
-    ]);
+    const { rows } = await api.deps.database.pool.query(
+      "select count(*)::int as n from workflows where user_id = $1",
+      [userId],
+    );
     expect(rows[0].n).toBe(1);
   });
 
@@ -38,7 +39,11 @@ describe("Idempotency-Key on POST /leads", () => {
     const { token } = await api.signup();
     const headers = { "idempotency-key": "k-1" };
     expect((await api.call("POST", "/leads", { token, body: sampleLead(), headers })).status).toBe(202);
-    const changed = await api.call("POST", "/leads", { token, body: sampleLead({ message: "another" }), headers });
+    const changed = await api.call("POST", "/leads", {
+      token,
+      body: sampleLead({ message: "another" }),
+      headers,
+    });
     expect(changed.status).toBe(422);
     expect(changed.json.error.code).toBe("idempotency_conflict");
     expect((await api.call("GET", "/leads", { token })).json.items).toHaveLength(1);
@@ -53,15 +58,26 @@ describe("Idempotency-Key on POST /leads", () => {
     expect([a.status, b.status]).toEqual([202, 202]);
     expect(a.json.id).not.toBe(b.json.id);
 
-    await api.deps.database.pool.query("update leads set created_at = now() - interval '25 hours' where id = $1", [a.json.id]);
-    const later = await api.call("POST", "/leads", { token: alice.token, body: sampleLead({ message: "new one" }), headers });
+    await api.deps.database.pool.query(
+      "update leads set created_at = now() - interval '25 hours' where id = $1",
+      [a.json.id],
+    );
+    const later = await api.call("POST", "/leads", {
+      token: alice.token,
+      body: sampleLead({ message: "new one" }),
+      headers,
+    });
     expect(later.status).toBe(202);
     expect(later.json.id).not.toBe(a.json.id);
   });
 
   it("refuses a malformed key", async () => {
     const { token } = await api.signup();
-    const res = await api.call("POST", "/leads", { token, body: sampleLead(), headers: { "idempotency-key": "x".repeat(300) } });
+    const res = await api.call("POST", "/leads", {
+      token,
+      body: sampleLead(),
+      headers: { "idempotency-key": "x".repeat(300) },
+    });
     expect(res.status).toBe(400);
     expect(res.json.error.details[0].path).toBe("idempotency-key");
   });
@@ -97,9 +113,12 @@ describe("rate limits", () => {
       const { token } = await api2.signup();
       const other = await api2.signup();
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await api2.call("POST", "/leads", { token, body: sampleLead() })).status);
+      for (let i = 0; i < 6; i++)
+        statuses.push((await api2.call("POST", "/leads", { token, body: sampleLead() })).status);
       expect(statuses).toEqual([202, 202, 202, 202, 429, 429]);
-      expect((await api2.call("POST", "/leads", { token: other.token, body: sampleLead() })).status).toBe(202);
+      expect((await api2.call("POST", "/leads", { token: other.token, body: sampleLead() })).status).toBe(
+        202,
+      );
       expect((await api2.call("GET", "/leads", { token })).json.items).toHaveLength(4);
     } finally {
       await api2.close();
