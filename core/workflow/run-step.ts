@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Database, Queryable } from "../db/client.ts";
+import type { Database, Queryable, Transaction } from "../db/client.ts";
 import { leads, stepAttempts, workflowSteps, workflows } from "../db/schema.ts";
 import type { CallRecord, ChatMessage, LlmClient } from "../llm/types.ts";
 import type { StepObserver } from "../metrics.ts";
@@ -128,49 +128,51 @@ async function executeClaimedStep(
       } catch (err) {
         log.error({ ...ctx, err }, "step rules produced an invalid output");
         const error = internalError("The step's rules produced an output that failed validation.");
-        await recordAttempt(deps, claim, {
+        await failStep(deps, job, claim, error, {
           ...base,
           outcome: "failed",
           error,
           validationErrors: null,
           repaired: null,
         });
-        await failStep(deps, job, claim, error);
         return { outcome: "failed", code: error.code };
       }
-      await recordAttempt(deps, claim, {
+      const attempt: AttemptRecord = {
         ...base,
         outcome: "succeeded",
         error: null,
         validationErrors: null,
         repaired: result.repaired,
-      });
-      await completeStep(deps, job, claim, output, log);
+      };
+      await completeStep(deps, job, claim, output, attempt, log);
       return { outcome: "completed", code: null };
     }
 
     if (result.outcome === "invalid") {
-      const attempt = await recordAttempt(deps, claim, {
+      const attempt: AttemptRecord = {
         ...base,
         outcome: "invalid",
         error: result.error,
         validationErrors: result.validationErrors,
         repaired: null,
-      });
+      };
       if (reask >= settings.maxReasks) {
-        await failStep(deps, job, claim, { ...result.error, retryable: false });
+        await failStep(deps, job, claim, { ...result.error, retryable: false }, attempt);
         return { outcome: "failed", code: result.error.code };
       }
-      await recordEvents(deps.db, [
-        {
-          workflowId: job.workflowId,
-          userId: claim.userId,
-          type: "step_retried",
-          step: job.step,
-          attempt,
-          detail: { kind: "reask", code: result.error.code },
-        },
-      ]);
+      await deps.db.transaction(async (tx) => {
+        const number = await recordAttempt(tx, deps, claim, attempt);
+        await recordEvents(tx, [
+          {
+            workflowId: job.workflowId,
+            userId: claim.userId,
+            type: "step_retried",
+            step: job.step,
+            attempt: number,
+            detail: { kind: "reask", code: result.error.code },
+          },
+        ]);
+      });
       messages.push(
         { role: "assistant", content: result.call.rawResponse ?? "" },
         { role: "user", content: reaskMessage(result.error, result.validationErrors) },
@@ -178,22 +180,22 @@ async function executeClaimedStep(
       continue;
     }
 
-    const attempt = await recordAttempt(deps, claim, {
+    const attempt: AttemptRecord = {
       ...base,
       outcome: "error",
       error: result.error,
       validationErrors: null,
       repaired: null,
-    });
+    };
     const deliveries = claim.transientFailures + 1;
     if (!result.error.retryable || deliveries >= settings.maxAttempts) {
-      await failStep(deps, job, claim, result.error);
+      await failStep(deps, job, claim, result.error, attempt);
       return { outcome: "failed", code: result.error.code };
     }
     const delayMs = retryDelayMs(deliveries, result.retryAfterMs, settings.backoff, deps.random);
     await scheduleRetry(deps, job, claim, result.error, delayMs, attempt);
     log.warn(
-      { ...ctx, attempt, code: result.error.code, delay_ms: delayMs },
+      { ...ctx, code: result.error.code, delay_ms: delayMs },
       "transient model failure; retry scheduled",
     );
     return { outcome: "retry_scheduled", code: result.error.code };
@@ -305,41 +307,43 @@ interface AttemptRecord {
   repaired: string | null;
 }
 
-/** Counts the model call on the step and stores it, renewing the claim; returns the attempt's number. */
-async function recordAttempt(deps: StepRunnerDeps, claim: Claim, attempt: AttemptRecord): Promise<number> {
-  return deps.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(workflowSteps)
-      .set({
-        attempts: sql`${workflowSteps.attempts} + 1`,
-        leaseUntil: sql`now() + ${leaseInterval(deps.settings.leaseMs)}`,
-        updatedAt: sql`now()`,
-      })
-      .where(heldBy(claim))
-      .returning({
-        attempts: workflowSteps.attempts,
-        workflowId: workflowSteps.workflowId,
-        name: workflowSteps.name,
-      });
-    if (!row) throw new LeaseLost();
-    await tx.insert(stepAttempts).values({
-      workflowId: row.workflowId,
-      stepId: claim.stepId,
-      userId: claim.userId,
-      step: row.name,
-      number: row.attempts,
-      outcome: attempt.outcome,
-      error: attempt.error,
-      latencyMs: Math.round(attempt.call.latencyMs),
-      model: attempt.call.model,
-      promptVersion: attempt.promptVersion,
-      tokens: attempt.call.tokens,
-      rawResponse: attempt.call.rawResponse,
-      validationErrors: attempt.validationErrors,
-      repaired: attempt.repaired,
+/**
+ * Counts the model call on the step and stores it, renewing the claim; returns the attempt's number. It runs in
+ * the same transaction as what the attempt leads to (completion, failure, retry), so a worker dying in between
+ * never leaves a "succeeded" attempt whose output was not kept.
+ */
+async function recordAttempt(tx: Transaction, deps: StepRunnerDeps, claim: Claim, attempt: AttemptRecord) {
+  const [row] = await tx
+    .update(workflowSteps)
+    .set({
+      attempts: sql`${workflowSteps.attempts} + 1`,
+      leaseUntil: sql`now() + ${leaseInterval(deps.settings.leaseMs)}`,
+      updatedAt: sql`now()`,
+    })
+    .where(heldBy(claim))
+    .returning({
+      attempts: workflowSteps.attempts,
+      workflowId: workflowSteps.workflowId,
+      name: workflowSteps.name,
     });
-    return row.attempts;
+  if (!row) throw new LeaseLost();
+  await tx.insert(stepAttempts).values({
+    workflowId: row.workflowId,
+    stepId: claim.stepId,
+    userId: claim.userId,
+    step: row.name,
+    number: row.attempts,
+    outcome: attempt.outcome,
+    error: attempt.error,
+    latencyMs: Math.round(attempt.call.latencyMs),
+    model: attempt.call.model,
+    promptVersion: attempt.promptVersion,
+    tokens: attempt.call.tokens,
+    rawResponse: attempt.call.rawResponse,
+    validationErrors: attempt.validationErrors,
+    repaired: attempt.repaired,
   });
+  return row.attempts;
 }
 
 const heldBy = (claim: Claim) =>
@@ -356,10 +360,12 @@ async function completeStep(
   job: StepJob,
   claim: Claim,
   output: unknown,
+  attempt: AttemptRecord,
   log: StepRunnerLogger,
 ): Promise<void> {
   const next = nextStep(job.step);
   await deps.db.transaction(async (tx) => {
+    await recordAttempt(tx, deps, claim, attempt);
     const [row] = await tx
       .update(workflowSteps)
       .set({
@@ -415,8 +421,15 @@ async function handOn(deps: StepRunnerDeps, job: StepJob, log: StepRunnerLogger,
   }
 }
 
-async function failStep(deps: StepRunnerDeps, job: StepJob, claim: Claim, error: StepError): Promise<void> {
+async function failStep(
+  deps: StepRunnerDeps,
+  job: StepJob,
+  claim: Claim,
+  error: StepError,
+  attempt?: AttemptRecord,
+): Promise<void> {
   await deps.db.transaction(async (tx) => {
+    if (attempt) await recordAttempt(tx, deps, claim, attempt);
     const [row] = await tx
       .update(workflowSteps)
       .set({ status: "failed", error, finishedAt: sql`now()`, retryAt: null, ...releaseLease })
@@ -472,9 +485,10 @@ async function scheduleRetry(
   claim: Claim,
   error: StepError,
   delayMs: number,
-  attempt: number,
+  attemptRecord: AttemptRecord,
 ): Promise<void> {
   const transientFailures = await deps.db.transaction(async (tx) => {
+    const attempt = await recordAttempt(tx, deps, claim, attemptRecord);
     const [row] = await tx
       .update(workflowSteps)
       .set({
