@@ -159,3 +159,39 @@ describe("a worker killed mid-step", () => {
     }
   });
 });
+
+describe("graceful shutdown", () => {
+  it("finishes the step in hand on SIGTERM before the worker exits", { timeout: 60_000 }, async () => {
+    const env = { ...workerEnv(), REDIS_PREFIX: `${inject("redisPrefix")}-sigterm` };
+    const api = await startTestApi(env);
+    const { token } = await api.signup();
+    const worker = spawnWorker(env);
+    try {
+      const res = await api.call("POST", "/leads", {
+        token,
+        body: sampleLead({ message: "Quote for a shed [[sim delay=800]]" }),
+      });
+      const pool = api.deps.database.pool;
+      await waitFor(
+        async () => {
+          const { rows } = await pool.query(
+            "select s.status from workflow_steps s join workflows w on w.id = s.workflow_id where w.lead_id = $1 and s.name = 'classify'",
+            [res.json.id],
+          );
+          return rows[0]?.status === "processing" ? true : undefined;
+        },
+        30_000,
+        "classify to be in flight",
+      );
+      expect(await worker.kill("SIGTERM")).toBe(0);
+      const { rows } = await pool.query(
+        "select s.status, s.attempts from workflow_steps s join workflows w on w.id = s.workflow_id where w.lead_id = $1 and s.name = 'classify'",
+        [res.json.id],
+      );
+      expect(rows[0]).toEqual({ status: "completed", attempts: 1 });
+    } finally {
+      await worker.kill("SIGKILL");
+      await api.close();
+    }
+  });
+});
