@@ -42,10 +42,12 @@ process.on("SIGTERM", () => stop(0));
 
 const simulated = config.LLM_PROVIDER === "simulator" && !process.env.OPENAI_BASE_URL;
 if (simulated) start("simulator", ["functions/simulator/main.ts"]);
-start("api", ["functions/api/main.ts"]);
+// The web server forwards each browser's address in X-Forwarded-For; the API believes it so per-address login
+// limits apply to browsers, not to the one web server.
+start("api", ["functions/api/main.ts"], { TRUST_PROXY: process.env.TRUST_PROXY ?? "true" });
 start("worker", ["functions/worker/main.ts"]);
 
-if (existsSync(`${root}/web/svelte.config.js`)) {
+if (existsSync(`${root}/web/vite.config.ts`)) {
   if (!existsSync(`${root}/web/build/index.js`)) {
     const build = spawnSync("npm", ["run", "build", "-w", "web"], { cwd: root, stdio: "inherit" });
     if (build.status !== 0) stop(build.status ?? 1);

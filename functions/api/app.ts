@@ -8,6 +8,7 @@ import { authRoutes } from "./routes/auth.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { leadRoutes } from "./routes/leads.ts";
+import { statsRoutes } from "./routes/stats.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -27,6 +28,7 @@ export function createApp(deps: ApiDeps) {
     .route("/", docsRoutes)
     .route("/auth", authRoutes)
     .route("/leads", leadRoutes)
+    .route("/stats", statsRoutes)
     .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
     .onError(onError);
 }

@@ -5,6 +5,7 @@ import { stepError, stepName, stepStatus, workflowStatus } from "@leadflow/core/
 import { z } from "zod";
 import { credentials } from "./routes/auth.ts";
 import { leadParams, listQuery } from "./routes/leads.ts";
+import { statsQuery } from "./routes/stats.ts";
 
 // Response shapes, for the document only: the request schemas above are the ones the routes validate with.
 const user = z.object({ id: z.uuid(), email: z.email(), created_at: z.iso.datetime() });
@@ -75,6 +76,40 @@ const event = z.object({
   from: z.string().nullable(),
   to: z.string().nullable(),
   detail: z.record(z.string(), z.unknown()).nullable(),
+});
+const countByKey = z.array(z.object({ key: z.string().nullable(), count: z.number().int() }));
+const rateByCode = z.array(z.object({ code: z.string(), count: z.number().int(), rate: z.number() }));
+const ms = z.number().int().nullable();
+const stats = z.object({
+  period: statsQuery.shape.period.unwrap(),
+  since: z.iso.datetime(),
+  until: z.iso.datetime(),
+  totals: z.object({
+    leads: z.number().int(),
+    pending: z.number().int(),
+    processing: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+  }),
+  by_category: countByKey,
+  by_queue: countByKey,
+  by_priority: countByKey,
+  failures: z.object({
+    workflows: z.array(rateByCode.element.extend({ still_failed: z.number().int() })),
+    calls_total: z.number().int(),
+    calls: rateByCode,
+  }),
+  step_latency: z.array(
+    z.object({
+      step: stepName,
+      samples: z.number().int(),
+      p50_ms: ms,
+      p95_ms: ms,
+      calls: z.number().int(),
+      call_p50_ms: ms,
+      call_p95_ms: ms,
+    }),
+  ),
 });
 const readiness = z.object({
   status: z.enum(["ok", "unavailable"]),
@@ -215,6 +250,18 @@ export function openApiDocument() {
             ...authErrors,
             ...notFound,
             ...errors([409, "`not_failed`: the workflow is not failed."]),
+          },
+        },
+      },
+      "/stats": {
+        get: {
+          summary: "The caller's leads, failures and step latency over a period (for the overview)",
+          ...secured,
+          parameters: parameters(statsQuery, "query"),
+          responses: {
+            200: answer("The aggregates.", stats),
+            ...errors([400, "`validation_failed`."]),
+            ...authErrors,
           },
         },
       },

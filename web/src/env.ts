@@ -1,0 +1,22 @@
+import { defineEnvVars } from "@sveltejs/kit/env";
+
+/** Read when the web server starts; every one is server-only ($app/env/private). */
+export const variables = defineEnvVars({
+  API_URL: {
+    description: "Base URL of the leadflow API, reached from the web server only.",
+    schema: (value) => {
+      const url = value?.trim() || "http://127.0.0.1:3000";
+      try {
+        new URL(url);
+      } catch {
+        throw new Error(`API_URL must be a URL, got ${JSON.stringify(value)}`);
+      }
+      return url.replace(/\/+$/, "");
+    },
+  },
+  PROTOCOL_HEADER: {
+    description:
+      "adapter-node's proxy header naming the request protocol. When set, the request URL's protocol is trusted.",
+    schema: (value) => value?.trim().toLowerCase() || undefined,
+  },
+});

@@ -1,0 +1,15 @@
+import { apiRequest } from "#lib/server/api.ts";
+import { getMeta } from "#lib/server/meta.ts";
+import { clearSession } from "#lib/server/session.ts";
+import type { User } from "#lib/types.ts";
+import type { LayoutServerLoad } from "./$types";
+
+/** Every page: whether answers come from the simulator, and who is signed in (never the token itself). */
+export const load: LayoutServerLoad = async (event) => {
+  const [meta, me] = await Promise.all([
+    getMeta(),
+    event.locals.token ? apiRequest<User>("/auth/me", { token: event.locals.token, event }) : null,
+  ]);
+  if (me?.status === 401) clearSession(event);
+  return { meta, user: me?.ok ? { email: me.data.email } : null };
+};
