@@ -3,7 +3,7 @@ import { createLogger } from "@leadflow/core/logger";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
 import { startWorker } from "../functions/worker/worker.ts";
-import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { sampleLead, startTestApi } from "./support/api.ts";
 import { spawnWorker, startPrivateRedis } from "./support/processes.ts";
 
 let simulator: Simulator;
