@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
 
 describe("Idempotency-Key on POST /leads", () => {
@@ -86,7 +86,12 @@ describe("Idempotency-Key on POST /leads", () => {
 describe("rate limits", () => {
   let api: TestApi;
   beforeAll(async () => {
-    api = await startTestApi({ AUTH_RATE_LIMIT: "3", LEADS_RATE_LIMIT: "4" });
+    // Its own key prefix: other suites' logins in the same minute must not count against this one's small limit.
+    api = await startTestApi({
+      AUTH_RATE_LIMIT: "3",
+      LEADS_RATE_LIMIT: "4",
+      REDIS_PREFIX: `${inject("redisPrefix")}-limits`,
+    });
   });
   afterAll(() => api.close());
 
@@ -108,7 +113,11 @@ describe("rate limits", () => {
   });
 
   it("limits lead submission per user", async () => {
-    const api2 = await startTestApi({ AUTH_RATE_LIMIT: "1000", LEADS_RATE_LIMIT: "4" });
+    const api2 = await startTestApi({
+      AUTH_RATE_LIMIT: "1000",
+      LEADS_RATE_LIMIT: "4",
+      REDIS_PREFIX: `${inject("redisPrefix")}-limits2`,
+    });
     try {
       const { token } = await api2.signup();
       const other = await api2.signup();

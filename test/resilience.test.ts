@@ -134,9 +134,15 @@ describe("a worker killed mid-step", () => {
           );
           return rows.length === ids.length ? rows : undefined;
         },
-        90_000,
+        150_000,
         "every workflow to finish after the restart",
-      );
+      ).catch(async (err) => {
+        const { rows } = await pool.query(
+          "select s.name, s.status, s.transient_failures, s.lease_until < now() as expired, s.retry_at, s.attempts from workflow_steps s join workflows w on w.id = s.workflow_id where w.lead_id = any($1) and w.status not in ('completed', 'failed') and s.status not in ('completed', 'skipped')",
+          [ids],
+        );
+        throw new Error(`${err.message}; unfinished steps: ${JSON.stringify(rows)}`);
+      });
       expect(final.every((r: { status: string }) => r.status === "completed")).toBe(true);
 
       const steps = await pool.query(

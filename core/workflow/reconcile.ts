@@ -68,6 +68,8 @@ export async function reconcile(
       run: row.run,
       try: row.transient_failures + 1,
     };
+    // The dead worker's job may still look active in the queue: a takeover gets an id of its own.
+    if (row.reason === "claim_expired" && row.lease_token) job.takeover = `x${row.lease_token.slice(0, 8)}`;
     await deps.queue.enqueue(job, { replaceFinished: true });
     result.requeued++;
     result.reasons[row.reason]++;

@@ -46,6 +46,7 @@ export function onError(err: Error, c: Context) {
   }
   if (isDependencyDown(err)) {
     c.get("log")?.error({ err }, "dependency unavailable");
+    c.header("Retry-After", "5");
     return errorResponse(
       c,
       "service_unavailable",

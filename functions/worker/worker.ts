@@ -41,8 +41,8 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
   }
   const reconciler = startReconciler(
     deps,
-    // The grace keeps the reconciler off work the normal path is about to do; a fraction of the interval is plenty.
-    { intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: Math.min(5_000, config.RECONCILE_INTERVAL_MS) },
+    // A step waiting its turn in a busy queue is not lost; one left unstarted for as long as a claim may last is.
+    { intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.STALE_STEP_MS },
     log,
   );
   return {
