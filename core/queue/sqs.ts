@@ -1,4 +1,4 @@
-import { type MessageAttributeValue, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { MessageAttributeValue, SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { type StepName, stepName } from "../schemas/workflow.ts";
 import { type StepJob, type StepQueue, stepJobId } from "./port.ts";
@@ -20,7 +20,17 @@ export interface SqsStepQueueOptions {
   now?: () => number;
 }
 
-export type SqsStepQueue = StepQueue & { client: SQSClient; queueUrls: Record<StepName, string> };
+export type SqsStepQueue = StepQueue & { queueUrls: Record<StepName, string> };
+
+/**
+ * The AWS SDK is loaded on the first enqueue, not at import: a Lambda instance whose first requests only read
+ * (most of the API's) never pays for it, and in the Lambda bundles it is a chunk of its own.
+ */
+let sdk: Promise<typeof import("@aws-sdk/client-sqs")> | undefined;
+const loadSdk = () => {
+  sdk ??= import("@aws-sdk/client-sqs");
+  return sdk;
+};
 
 /**
  * The SQS adapter of the step queue. The message body is the StepJob as JSON. Standard queues deliver at least
@@ -30,14 +40,20 @@ export type SqsStepQueue = StepQueue & { client: SQSClient; queueUrls: Record<St
  */
 export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
   const now = options.now ?? Date.now;
-  const client =
-    options.client ??
-    new SQSClient({
-      region: options.region ?? regionFromQueueUrl(options.queueUrls.classify) ?? "us-east-1",
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    });
+  let client: Promise<SQSClient> | undefined;
+  const getClient = () => {
+    client ??= options.client
+      ? Promise.resolve(options.client)
+      : loadSdk().then(
+          ({ SQSClient }) =>
+            new SQSClient({
+              region: options.region ?? regionFromQueueUrl(options.queueUrls.classify) ?? "us-east-1",
+              ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+            }),
+        );
+    return client;
+  };
   return {
-    client,
     queueUrls: options.queueUrls,
     async enqueue(job, { delayMs } = {}) {
       const { delaySeconds, notBefore } = sqsDelay(delayMs ?? 0, now());
@@ -47,7 +63,8 @@ export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
       if (notBefore !== undefined) {
         attributes[NOT_BEFORE_ATTRIBUTE] = { DataType: "Number", StringValue: String(notBefore) };
       }
-      await client.send(
+      const [{ SendMessageCommand }, sqs] = await Promise.all([loadSdk(), getClient()]);
+      await sqs.send(
         new SendMessageCommand({
           QueueUrl: options.queueUrls[job.step],
           MessageBody: serializeStepJob(job),
@@ -57,7 +74,8 @@ export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
       );
     },
     async close() {
-      if (!options.client) client.destroy();
+      // A client of the caller's stays open; one made here is ours to destroy.
+      if (client && !options.client) (await client).destroy();
     },
   };
 }
@@ -82,10 +100,20 @@ const stepJobSchema = z.object({
   step: stepName,
   run: z.number().int().positive(),
   try: z.number().int().positive(),
+  takeover: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
 });
 
 export const serializeStepJob = (job: StepJob) =>
-  JSON.stringify({ workflowId: job.workflowId, step: job.step, run: job.run, try: job.try });
+  JSON.stringify({
+    workflowId: job.workflowId,
+    step: job.step,
+    run: job.run,
+    try: job.try,
+    ...(job.takeover ? { takeover: job.takeover } : {}),
+  });
 
 /** A message body that is not a StepJob: no delivery will ever make sense of it. */
 export class PoisonMessageError extends Error {

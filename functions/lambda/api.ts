@@ -1,0 +1,9 @@
+import { handle, type LambdaContext, type LambdaEvent } from "hono/aws-lambda";
+import { createApp } from "../api/app.ts";
+import { createApiDeps } from "../api/deps.ts";
+import { lambdaConfig, lazy } from "./deps.ts";
+
+const serve = lazy(() => handle(createApp(createApiDeps(lambdaConfig()))));
+
+/** Lambda entry: the same Hono app as the Node server, behind a function URL (payload format 2.0). */
+export const handler = (event: LambdaEvent, context?: LambdaContext) => serve()(event, context);

@@ -1,0 +1,12 @@
+import { migrateDatabase } from "@leadflow/core/db/migrate";
+import { lambdaConfig } from "./deps.ts";
+
+/**
+ * Lambda entry, invoked by every deploy before the other functions change: applies pending migrations (the
+ * migrations folder ships beside this bundle). Throwing fails the deploy.
+ */
+export const handler = async () => {
+  const started = performance.now();
+  await migrateDatabase(lambdaConfig().DATABASE_URL);
+  return { status: "migrated", ms: Math.round(performance.now() - started) };
+};

@@ -1,0 +1,76 @@
+import { createLlmClientFromConfig } from "@leadflow/core/llm/client";
+import type { Logger } from "@leadflow/core/logger";
+import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
+import type { StepJob } from "@leadflow/core/queue/port";
+import { NOT_BEFORE_ATTRIBUTE, parseStepJob, remainingDelayMs } from "@leadflow/core/queue/sqs";
+import type { StepName } from "@leadflow/core/schemas/workflow";
+import { runStep, type StepRunnerDeps } from "@leadflow/core/workflow/run-step";
+import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { lambdaConfig, lambdaDatabase, lambdaLogger, lazy } from "./deps.ts";
+import { consumeRecords, jobContext, recordContext } from "./sqs-batch.ts";
+
+export interface StepConsumerDeps {
+  runner: StepRunnerDeps;
+  log: Logger;
+  now?: () => number;
+}
+
+/** The step consumers' clients: PostgreSQL, the SQS producer (to hand on and retry) and the model. */
+export const stepConsumerDeps = lazy((): StepConsumerDeps => {
+  const config = lambdaConfig();
+  const log = lambdaLogger();
+  return {
+    log,
+    runner: {
+      db: lambdaDatabase().db,
+      queue: createStepQueueFromConfig(config),
+      llm: createLlmClientFromConfig(config),
+      settings: stepRunnerSettings(config),
+      log,
+    },
+  };
+});
+
+/**
+ * The SQS consumer of one step's queue. A message is a StepJob; runStep claims the step in PostgreSQL, so a
+ * redelivered message runs nothing twice, and schedules transient retries itself as new delayed messages. Only
+ * what runStep cannot decide (the database away, a body that is not a job) fails the message.
+ */
+export function createStepConsumer(step: StepName, deps: () => StepConsumerDeps = stepConsumerDeps) {
+  return (event: SQSEvent) => consumeStepMessages(deps(), step, event);
+}
+
+export function consumeStepMessages(
+  deps: StepConsumerDeps,
+  step: StepName,
+  event: SQSEvent,
+): Promise<SQSBatchResponse> {
+  const now = deps.now ?? Date.now;
+  return consumeRecords(event, async (record) => {
+    const ctx = recordContext(record);
+    let job: StepJob;
+    try {
+      job = parseStepJob(record.body);
+    } catch (err) {
+      deps.log.error({ ...ctx, err }, "message is not a step job; it will reach the dead-letter queue");
+      throw err;
+    }
+    const log = { ...ctx, ...jobContext(job) };
+    if (job.step !== step) deps.log.warn({ ...log, queue: step }, "message on another step's queue");
+    try {
+      const wait = remainingDelayMs(record.messageAttributes?.[NOT_BEFORE_ATTRIBUTE]?.stringValue, now());
+      if (wait > 0) {
+        // Longer than SQS's 15-minute delay: send it on for the time that is left.
+        await deps.runner.queue.enqueue(job, { delayMs: wait });
+        deps.log.info({ ...log, wait_ms: wait }, "step message not due yet; sent on");
+        return;
+      }
+      const outcome = await runStep(deps.runner, job);
+      deps.log.info({ ...log, outcome }, "step delivery done");
+    } catch (err) {
+      deps.log.error({ ...log, err }, "step delivery failed; SQS will redeliver it");
+      throw err;
+    }
+  });
+}

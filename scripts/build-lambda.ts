@@ -1,0 +1,146 @@
+// `npm run build:lambda`: one esbuild bundle per Lambda function, dist/lambda/<name>/index.mjs, each deployable
+// as it is (infra/lambda.ts points sst.aws.Function's `bundle` at the folder). The migrate bundle gets the
+// migrations folder beside it, where core/db/migrate.ts looks for it.
+import { cp, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { build, type Plugin } from "esbuild";
+
+export const LAMBDA_FUNCTIONS = [
+  "api",
+  "classify",
+  "extract",
+  "route",
+  "dead-letter",
+  "reconcile",
+  "migrate",
+] as const;
+export type LambdaFunctionName = (typeof LAMBDA_FUNCTIONS)[number];
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+export const LAMBDA_DIST = `${root}dist/lambda`;
+
+// CommonJS dependencies (pg, ioredis…) call require() and read __dirname; an ESM bundle has neither.
+const banner = [
+  `import { createRequire as __lfCreateRequire } from "node:module";`,
+  `import { fileURLToPath as __lfFileURLToPath } from "node:url";`,
+  `import { dirname as __lfDirname } from "node:path";`,
+  `const require = __lfCreateRequire(import.meta.url);`,
+  `const __filename = __lfFileURLToPath(import.meta.url);`,
+  `const __dirname = __lfDirname(__filename);`,
+].join("\n");
+
+/**
+ * The Lambda functions run with QUEUE_DRIVER=sqs and no Redis, so BullMQ and ioredis (a megabyte between them)
+ * stay out of the bundles: what imports them gets classes that explain themselves if ever constructed.
+ */
+const withoutRedisClients: Plugin = {
+  name: "without-redis-clients",
+  setup(b) {
+    b.onResolve({ filter: /^(bullmq|ioredis)$/ }, (args) => ({ path: args.path, namespace: "absent" }));
+    b.onLoad({ filter: /.*/, namespace: "absent" }, (args) => {
+      const names = args.path === "bullmq" ? ["Queue", "Worker"] : ["Redis"];
+      const absent = `class { constructor() { throw new Error("${args.path} is not in the Lambda bundles (they run with QUEUE_DRIVER=sqs)"); } }`;
+      return { contents: names.map((n) => `export const ${n} = ${absent};`).join("\n"), loader: "js" };
+    });
+  },
+};
+
+/**
+ * zod 4's `z` namespace re-exports every locale's error messages (a quarter of a megabyte); the app speaks
+ * English only, so the bundles keep `en`, the one zod installs by default.
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: `export { default as en } from "./en.js";`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * On Lambda the execution role's credentials are in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN). The SDK's default chain also carries SSO, STS, IMDS, ini-file and login providers with their
+ * own nested clients; the bundles get the environment provider only.
+ */
+const credentialsFromEnv: Plugin = {
+  name: "credentials-from-env",
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: "credential-provider-node",
+      namespace: "lambda-credentials",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "lambda-credentials" }, () => ({
+      contents: [
+        `import { fromEnv } from "@aws-sdk/credential-provider-env";`,
+        `export const defaultProvider = (init = {}) => fromEnv(init);`,
+      ].join("\n"),
+      resolveDir: root,
+      loader: "js",
+    }));
+  },
+};
+
+export interface BuiltBundle {
+  name: LambdaFunctionName;
+  /** The entry the Lambda handler names (index.handler). */
+  file: string;
+  /** index.mjs and its chunks: what the function loads, at most. */
+  bytes: number;
+  /** index.mjs alone: what a cold start loads before the first event asks for more. */
+  entryBytes: number;
+}
+
+/** The JavaScript of one function: its entry and every chunk beside it. */
+export async function bundleBytes(name: LambdaFunctionName) {
+  const dir = `${LAMBDA_DIST}/${name}`;
+  let bytes = 0;
+  for (const f of await readdir(dir, { recursive: true }))
+    if (f.endsWith(".mjs")) bytes += (await stat(`${dir}/${f}`)).size;
+  return { bytes, entryBytes: (await stat(`${dir}/index.mjs`)).size };
+}
+
+export async function buildLambdas(names: readonly LambdaFunctionName[] = LAMBDA_FUNCTIONS) {
+  const built: BuiltBundle[] = [];
+  for (const name of names) {
+    const dir = `${LAMBDA_DIST}/${name}`;
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const file = `${dir}/index.mjs`;
+    const result = await build({
+      entryPoints: { index: `${root}functions/lambda/${name}.ts` },
+      outdir: dir,
+      outExtension: { ".js": ".mjs" },
+      // Code loaded on demand (the AWS SDK, on the first enqueue) goes to chunks/ beside index.mjs.
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
+      bundle: true,
+      platform: "node",
+      target: "node24",
+      format: "esm",
+      minify: true,
+      legalComments: "none",
+      banner: { js: banner },
+      // Optional native add-ons their packages load inside try/catch; the pure-JS paths are used without them.
+      external: ["pg-native", "msgpackr-extract"],
+      // ESM builds first: the AWS SDK's tree-shake far better than its CommonJS ones.
+      mainFields: ["module", "main"],
+      plugins: [withoutRedisClients, zodEnglishOnly, credentialsFromEnv],
+      logLevel: "warning",
+      metafile: true,
+    });
+    // Beside the bundle, not in it: what each package weighs (esbuild's analyzer reads it).
+    await writeFile(`${LAMBDA_DIST}/${name}.meta.json`, JSON.stringify(result.metafile));
+    if (name === "migrate") await cp(`${root}core/db/migrations`, `${dir}/migrations`, { recursive: true });
+    built.push({ name, file, ...(await bundleBytes(name)) });
+  }
+  return built;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const built = await buildLambdas();
+  const kib = (n: number) => `${(n / 1024).toFixed(0).padStart(5)} KiB`;
+  console.log("function      index.mjs  with chunks");
+  for (const b of built) console.log(`${b.name.padEnd(12)} ${kib(b.entryBytes)}    ${kib(b.bytes)}`);
+}
