@@ -13,6 +13,7 @@ import OpenAI, {
 } from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import type { ChatCompletion } from "openai/resources/chat/completions";
+import type { z } from "zod";
 import type { Config } from "../config.ts";
 import type { StepError, StepErrorCode } from "../schemas/workflow.ts";
 import { parseStructured } from "./parse.ts";
@@ -24,6 +25,22 @@ import {
   type StructuredResult,
   type TokenUsage,
 } from "./types.ts";
+
+// Converting a zod schema to a JSON schema costs ~5% of a worker's CPU; the step schemas are long-lived objects.
+const responseFormats = new WeakMap<z.ZodType, Map<string, ReturnType<typeof zodResponseFormat>>>();
+function responseFormat(schema: z.ZodType, name: string) {
+  let byName = responseFormats.get(schema);
+  if (!byName) {
+    byName = new Map();
+    responseFormats.set(schema, byName);
+  }
+  let format = byName.get(name);
+  if (!format) {
+    format = zodResponseFormat(schema, name);
+    byName.set(name, format);
+  }
+  return format;
+}
 
 export interface LlmClientOptions {
   /** Any OpenAI-compatible server; undefined means OpenAI itself. */
@@ -65,7 +82,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         model: options.model,
         messages: request.messages,
         // The zod schema is the one source of truth: the same object builds the strict JSON schema and validates.
-        response_format: zodResponseFormat(request.schema, request.schemaName),
+        response_format: responseFormat(request.schema, request.schemaName),
       });
     } catch (error) {
       return failure(error, elapsed(), options);
