@@ -3,7 +3,7 @@ import type { Database } from "../db/client.ts";
 import { workflowSteps, workflows } from "../db/schema.ts";
 import type { StepJob } from "../queue/port.ts";
 import type { StepError } from "../schemas/workflow.ts";
-import { recordEvents } from "./events.ts";
+import { failWorkflowAfterStep } from "./fail-workflow.ts";
 
 /** Retryable: the cause was the platform, not the lead, so POST /leads/:id/retry may well succeed. */
 export const DEAD_LETTER_ERROR: StepError = {
@@ -72,47 +72,17 @@ export async function failDeadLetteredStep(
         updatedAt: sql`now()`,
       })
       .where(eq(workflowSteps.id, step.id));
-    await tx
-      .update(workflowSteps)
-      .set({ status: "skipped", updatedAt: sql`now()` })
-      .where(
-        and(
-          eq(workflowSteps.workflowId, job.workflowId),
-          eq(workflowSteps.status, "not_started"),
-          sql`${workflowSteps.position} > ${step.position}`,
-        ),
-      );
-    await tx
-      .update(workflows)
-      .set({
-        status: "failed",
-        error: { ...error, details: { step: job.step } },
-        finishedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(workflows.id, job.workflowId));
-    const detail = { code: error.code, reason: "dead_letter" };
-    await recordEvents(tx, [
-      {
-        workflowId: job.workflowId,
-        userId: workflow.userId,
-        type: "step_failed",
-        step: job.step,
-        attempt: step.attempts,
-        from: step.status,
-        to: "failed",
-        detail,
-      },
-      {
-        workflowId: job.workflowId,
-        userId: workflow.userId,
-        type: "workflow_failed",
-        step: job.step,
-        from: workflow.status,
-        to: "failed",
-        detail,
-      },
-    ]);
+    await failWorkflowAfterStep(tx, {
+      workflowId: job.workflowId,
+      userId: workflow.userId,
+      step: job.step,
+      position: step.position,
+      attempts: step.attempts,
+      stepFrom: step.status,
+      workflowFrom: workflow.status,
+      error,
+      detail: { reason: "dead_letter" },
+    });
     return "failed";
   });
 }

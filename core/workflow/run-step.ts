@@ -10,6 +10,7 @@ import { stepDefinition } from "../steps/index.ts";
 import type { StepLead } from "../steps/types.ts";
 import { type BackoffPolicy, retryDelayMs } from "./backoff.ts";
 import { recordEvents, type WorkflowEvent } from "./events.ts";
+import { failWorkflowAfterStep } from "./fail-workflow.ts";
 import { workflowSummaryColumns } from "./summary.ts";
 
 export interface StepRunnerSettings {
@@ -436,46 +437,16 @@ async function failStep(
       .where(heldBy(claim))
       .returning({ attempts: workflowSteps.attempts, position: workflowSteps.position });
     if (!row) throw new LeaseLost();
-    await tx
-      .update(workflowSteps)
-      .set({ status: "skipped", updatedAt: sql`now()` })
-      .where(
-        and(
-          eq(workflowSteps.workflowId, job.workflowId),
-          eq(workflowSteps.status, "not_started"),
-          sql`${workflowSteps.position} > ${row.position}`,
-        ),
-      );
-    await tx
-      .update(workflows)
-      .set({
-        status: "failed",
-        error: { ...error, details: { step: job.step } },
-        finishedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(workflows.id, job.workflowId));
-    await recordEvents(tx, [
-      {
-        workflowId: job.workflowId,
-        userId: claim.userId,
-        type: "step_failed",
-        step: job.step,
-        attempt: row.attempts,
-        from: "processing",
-        to: "failed",
-        detail: { code: error.code },
-      },
-      {
-        workflowId: job.workflowId,
-        userId: claim.userId,
-        type: "workflow_failed",
-        step: job.step,
-        from: "processing",
-        to: "failed",
-        detail: { code: error.code },
-      },
-    ]);
+    await failWorkflowAfterStep(tx, {
+      workflowId: job.workflowId,
+      userId: claim.userId,
+      step: job.step,
+      position: row.position,
+      attempts: row.attempts,
+      stepFrom: "processing",
+      workflowFrom: "processing",
+      error,
+    });
   });
 }
 
