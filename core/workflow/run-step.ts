@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, sql } from "drizzle-orm";
-import type { Database, Queryable, Transaction } from "../db/client.ts";
-import { leads, stepAttempts, workflowSteps, workflows } from "../db/schema.ts";
+import { and, eq, sql } from "drizzle-orm";
+import type { Database, Transaction } from "../db/client.ts";
+import { stepAttempts, workflowSteps, workflows } from "../db/schema.ts";
 import type { CallRecord, ChatMessage, LlmClient } from "../llm/types.ts";
 import type { StepObserver } from "../metrics.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
@@ -50,6 +50,8 @@ interface Claim {
   leaseToken: string;
   previousStatus: string;
   transientFailures: number;
+  /** The lead, untrusted, and the outputs of the steps already completed, keyed by step name. */
+  input: { lead: StepLead; previous: Record<string, unknown> };
 }
 
 const silent: StepRunnerLogger = { info() {}, warn() {}, error() {} };
@@ -104,7 +106,7 @@ async function executeClaimedStep(
 
   let input: unknown;
   try {
-    input = definition.input.parse(await loadStepInput(deps.db, job.workflowId));
+    input = definition.input.parse(claim.input);
   } catch (err) {
     log.error({ ...ctx, err }, "step input could not be built");
     await failStep(deps, job, claim, internalError("The step's input could not be built from the workflow."));
@@ -220,83 +222,79 @@ function internalError(message: string): StepError {
 
 const leaseInterval = (ms: number) => sql`(${ms}::int * interval '1 millisecond')`;
 
+/**
+ * Claims the step and reads what it needs in one statement (one round trip, no explicit transaction): the
+ * compare-and-set on status, run and try, the workflow's move to `processing`, the `step_started` event, and the
+ * lead with the earlier steps' outputs. Data-modifying CTEs run once whether or not the final select reads them.
+ */
 async function claimStep(deps: StepRunnerDeps, job: StepJob): Promise<Claim | null> {
   const leaseToken = randomUUID();
-  return deps.db.transaction(async (tx) => {
-    const result = await tx.execute<{
-      id: string;
-      user_id: string;
-      previous_status: string;
-      transient_failures: number;
-      workflow_status: string;
-    }>(sql`
-      with claimable as (
-        select s.id, s.status as previous_status, w.status as workflow_status
-        from workflow_steps s join workflows w on w.id = s.workflow_id
-        where s.workflow_id = ${job.workflowId} and s.name = ${job.step}
-          and w.run = ${job.run} and w.status in ('pending', 'processing')
-          and s.transient_failures = ${job.try - 1}
-          and (s.status = 'not_started'
-               or (s.status = 'processing' and (s.lease_until is null or s.lease_until < now())))
-        for update of s skip locked
-      )
+  const result = await deps.db.execute<{
+    id: string;
+    user_id: string;
+    previous_status: string;
+    transient_failures: number;
+    name: string;
+    contact_channel: StepLead["contact_channel"];
+    contact: string | null;
+    message: string;
+    previous: Record<string, unknown>;
+  }>(sql`
+    with claimable as (
+      select s.id, s.status as previous_status, w.lead_id
+      from workflow_steps s join workflows w on w.id = s.workflow_id
+      where s.workflow_id = ${job.workflowId} and s.name = ${job.step}
+        and w.run = ${job.run} and w.status in ('pending', 'processing')
+        and s.transient_failures = ${job.try - 1}
+        and (s.status = 'not_started'
+             or (s.status = 'processing' and (s.lease_until is null or s.lease_until < now())))
+      for update of s skip locked
+    ),
+    claimed as (
       update workflow_steps s
          set status = 'processing', lease_token = ${leaseToken},
              lease_until = now() + ${leaseInterval(deps.settings.leaseMs)},
              started_at = coalesce(s.started_at, now()), retry_at = null, updated_at = now()
         from claimable c
        where s.id = c.id
-      returning s.id, s.user_id, c.previous_status, s.transient_failures, c.workflow_status`);
-    const row = result.rows[0];
-    if (!row) return null;
-    const events: WorkflowEvent[] = [];
-    if (row.previous_status === "not_started") {
-      events.push({
-        workflowId: job.workflowId,
-        userId: row.user_id,
-        type: "step_started",
-        step: job.step,
-        from: "not_started",
-        to: "processing",
-      });
-    }
-    if (row.workflow_status === "pending") {
-      await tx
-        .update(workflows)
-        .set({ status: "processing", updatedAt: sql`now()` })
-        .where(and(eq(workflows.id, job.workflowId), eq(workflows.status, "pending")));
-    }
-    await recordEvents(tx, events);
-    return {
-      stepId: row.id,
-      userId: row.user_id,
-      leaseToken,
-      previousStatus: row.previous_status,
-      transientFailures: row.transient_failures,
-    };
-  });
-}
-
-/** The lead, untrusted, and the outputs of the steps already completed, keyed by step name. */
-async function loadStepInput(db: Queryable, workflowId: string) {
-  const [lead] = await db
-    .select({
-      name: leads.name,
-      contact_channel: leads.contactChannel,
-      contact: leads.contact,
-      message: leads.message,
-    })
-    .from(workflows)
-    .innerJoin(leads, eq(leads.id, workflows.leadId))
-    .where(eq(workflows.id, workflowId));
-  const steps = await db
-    .select({ name: workflowSteps.name, status: workflowSteps.status, output: workflowSteps.output })
-    .from(workflowSteps)
-    .where(eq(workflowSteps.workflowId, workflowId))
-    .orderBy(asc(workflowSteps.position));
-  const previous: Record<string, unknown> = {};
-  for (const s of steps) if (s.status === "completed") previous[s.name] = s.output;
-  return { lead: lead as StepLead, previous };
+      returning s.id, s.user_id, s.transient_failures, c.previous_status, c.lead_id
+    ),
+    started as (
+      update workflows w set status = 'processing', updated_at = now()
+        from claimed c
+       where w.id = ${job.workflowId} and w.status = 'pending'
+      returning w.id
+    ),
+    event as (
+      insert into workflow_events (workflow_id, user_id, type, step, from_status, to_status)
+      select ${job.workflowId}, c.user_id, 'step_started', ${job.step}, 'not_started', 'processing'
+        from claimed c where c.previous_status = 'not_started'
+      returning id
+    )
+    select c.id, c.user_id, c.previous_status, c.transient_failures,
+           l.name, l.contact_channel, l.contact, l.message,
+           (select coalesce(json_object_agg(p.name, p.output), '{}'::json)
+              from workflow_steps p
+             where p.workflow_id = ${job.workflowId} and p.status = 'completed') as previous
+      from claimed c join leads l on l.id = c.lead_id`);
+  const row = result.rows[0];
+  if (!row) return null;
+  return {
+    stepId: row.id,
+    userId: row.user_id,
+    leaseToken,
+    previousStatus: row.previous_status,
+    transientFailures: row.transient_failures,
+    input: {
+      lead: {
+        name: row.name,
+        contact_channel: row.contact_channel,
+        contact: row.contact,
+        message: row.message,
+      },
+      previous: row.previous,
+    },
+  };
 }
 
 interface AttemptRecord {
