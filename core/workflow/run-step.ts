@@ -5,7 +5,7 @@ import { stepAttempts, workflowSteps, workflows } from "../db/schema.ts";
 import type { CallRecord, ChatMessage, LlmClient } from "../llm/types.ts";
 import type { StepObserver } from "../metrics.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
-import { nextStep, type StepError, type StepName } from "../schemas/workflow.ts";
+import { nextStep, type StepError } from "../schemas/workflow.ts";
 import { stepDefinition } from "../steps/index.ts";
 import type { StepLead } from "../steps/types.ts";
 import { type BackoffPolicy, retryDelayMs } from "./backoff.ts";
@@ -483,5 +483,3 @@ async function scheduleRetry(
   });
   await handOn(deps, { ...job, try: transientFailures + 1 }, deps.log ?? silent, delayMs);
 }
-
-export type { StepName };
