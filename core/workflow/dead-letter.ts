@@ -3,7 +3,7 @@ import type { Database } from "../db/client.ts";
 import { workflowSteps, workflows } from "../db/schema.ts";
 import type { StepJob } from "../queue/port.ts";
 import type { StepError } from "../schemas/workflow.ts";
-import { failWorkflowAfterStep } from "./fail-workflow.ts";
+import { afterStepFailed, failedStepAssignments } from "./fail-workflow.ts";
 
 /** Retryable: the cause was the platform, not the lead, so POST /leads/:id/retry may well succeed. */
 export const DEAD_LETTER_ERROR: StepError = {
@@ -39,7 +39,6 @@ export async function failDeadLetteredStep(
         id: workflowSteps.id,
         status: workflowSteps.status,
         position: workflowSteps.position,
-        attempts: workflowSteps.attempts,
         transientFailures: workflowSteps.transientFailures,
         leaseHeld: sql<boolean>`coalesce(${workflowSteps.leaseUntil} > now(), false)`,
       })
@@ -60,29 +59,20 @@ export async function failDeadLetteredStep(
     if (step.transientFailures !== job.try - 1) return "stale";
     if (step.status === "processing" && step.leaseHeld) return "in_progress";
 
-    await tx
-      .update(workflowSteps)
-      .set({
-        status: "failed",
+    await tx.execute(sql`
+      with settled as (
+        update workflow_steps set ${failedStepAssignments(error)}, updated_at = now()
+         where id = ${step.id}
+        returning workflow_id, id, user_id, name, position, attempts
+      ),
+      ${afterStepFailed({
+        step: job.step,
         error,
-        finishedAt: sql`now()`,
-        retryAt: null,
-        leaseToken: null,
-        leaseUntil: null,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(workflowSteps.id, step.id));
-    await failWorkflowAfterStep(tx, {
-      workflowId: job.workflowId,
-      userId: workflow.userId,
-      step: job.step,
-      position: step.position,
-      attempts: step.attempts,
-      stepFrom: step.status,
-      workflowFrom: workflow.status,
-      error,
-      detail: { reason: "dead_letter" },
-    });
+        stepFrom: step.status,
+        workflowFrom: workflow.status,
+        detail: { reason: "dead_letter" },
+      })}
+      select 1`);
     return "failed";
   });
 }

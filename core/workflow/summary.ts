@@ -1,3 +1,4 @@
+import { type SQL, sql } from "drizzle-orm";
 import type { StepName } from "../schemas/workflow.ts";
 
 interface SummarySource {
@@ -6,15 +7,15 @@ interface SummarySource {
 }
 
 /**
- * The few output values the leads list filters and sorts on, copied onto the workflow row when their step
- * completes. The step's output stays the source of truth; it has already been validated by then.
+ * The few output values the leads list filters and sorts on, copied onto the workflow row (as `set` assignments)
+ * when their step completes. The step's output stays the source of truth; it has already been validated by then.
  */
-export function workflowSummaryColumns(step: StepName, output: unknown) {
+export function workflowSummaryAssignments(step: StepName, output: unknown): SQL[] {
   const o = output as SummarySource;
-  if (step === "classify" && o.category) return { category: o.category };
+  if (step === "classify" && o.category) return [sql`category = ${o.category}`];
   if (step === "route" && o.routing_decision) {
     const d = o.routing_decision;
-    return { queue: d.queue, priority: d.priority, slaMinutes: d.sla_minutes };
+    return [sql`queue = ${d.queue}`, sql`priority = ${d.priority}`, sql`sla_minutes = ${d.sla_minutes}`];
   }
-  return {};
+  return [];
 }
