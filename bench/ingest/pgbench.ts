@@ -3,14 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { API_ROLE } from "@leadflow/core/db/scoped";
-import {
-  INSERT_EVENT,
-  INSERT_LEAD,
-  INSERT_STEPS,
-  INSERT_WORKFLOW,
-  SET_CALLER,
-  STEPS,
-} from "./insert-transaction.ts";
+import { INTAKE, SET_CALLER } from "./insert-transaction.ts";
 import { leadBody } from "./lead-bodies.ts";
 import type { RawResult } from "./pg-loop.ts";
 
@@ -26,19 +19,13 @@ export interface PgbenchOptions {
 const bind = (sql: string, names: string[]) => sql.replace(/\$(\d+)/g, (_, n) => names[Number(n) - 1]!);
 
 /**
- * The intake transaction as a pgbench script: the same statements, each row's generated id carried to the
- * next statement with \gset. pgbench cannot send a NULL variable, so null parameters become NULL literals.
+ * The intake transaction as a pgbench script: the same statements. pgbench cannot send a NULL variable, so
+ * null parameters become NULL literals.
  */
 const SCRIPT = [
   "begin;",
   `${bind(SET_CALLER, [":role", ":user_id"])};`,
-  `${bind(INSERT_LEAD, [":user_id", ":name", ":channel", ":contact", ":message", "NULL", "NULL"])} \\gset lead_`,
-  `${bind(INSERT_WORKFLOW, [":lead_id", ":user_id", ":status", ":lead_created_at"])} \\gset wf_`,
-  `${bind(
-    INSERT_STEPS,
-    STEPS.flatMap((_, i) => [":wf_id", ":user_id", `:step_${i}`, `:position_${i}`]),
-  )};`,
-  `${bind(INSERT_EVENT, [":wf_id", ":user_id", ":event", "NULL", "NULL", "NULL", ":status", "NULL"])};`,
+  `${bind(INTAKE, [":user_id", ":name", ":channel", ":contact", ":message", "NULL", "NULL"])};`,
   "commit;",
   "",
 ].join("\n");
@@ -53,14 +40,6 @@ function variables(userId: string): Record<string, string> {
     channel: lead.contact_channel,
     contact: lead.contact ?? "",
     message: lead.message,
-    status: "pending",
-    event: "created",
-    ...Object.fromEntries(
-      STEPS.flatMap((step, i) => [
-        [`step_${i}`, step],
-        [`position_${i}`, String(i)],
-      ]),
-    ),
   };
 }
 

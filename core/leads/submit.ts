@@ -7,7 +7,7 @@ import { DomainError } from "../errors.ts";
 import type { StepQueue } from "../queue/port.ts";
 import type { LeadInput } from "../schemas/lead.ts";
 import { STEP_NAMES } from "../schemas/workflow.ts";
-import { createWorkflow } from "../workflow/create.ts";
+import { insertLeadWithWorkflow } from "./intake.ts";
 import { getLeadIn } from "./queries.ts";
 import type { LeadDetail } from "./views.ts";
 
@@ -21,7 +21,7 @@ export interface SubmitDeps {
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /**
- * Stores the lead, its workflow and its three steps in one transaction, then asks the queue to start the first
+ * Stores the lead, its workflow and its three steps in one statement, then asks the queue to start the first
  * step. The answer never waits on the model; if Redis is away the lead is still accepted and the reconciler
  * enqueues it later.
  */
@@ -55,51 +55,43 @@ export async function submitLeadOnce(
           ),
         );
     }
-    const [lead] = await tx
-      .insert(leads)
-      .values({
-        userId,
-        name: input.name,
-        contactChannel: input.contact_channel,
-        contact: input.contact ?? null,
-        message: input.message,
-        idempotencyKey,
-        idempotencyFingerprint: fingerprint,
-      })
-      .onConflictDoNothing({ target: [leads.userId, leads.idempotencyKey] })
-      .returning();
-    if (!lead) return { replay: await replay(tx, userId, idempotencyKey!, fingerprint!) };
-    const workflow = await createWorkflow(tx, { id: lead.id, userId, createdAt: lead.createdAt });
-    return { created: { lead, workflow } };
+    const created = await insertLeadWithWorkflow(tx, userId, input, idempotencyKey, fingerprint);
+    if (!created) return { replay: await replay(tx, userId, idempotencyKey!, fingerprint!) };
+    return { created };
   });
   if (result.replay) return { lead: result.replay, replayed: true };
 
-  const { lead, workflow } = result.created!;
+  const created = result.created!;
   try {
-    await deps.queue.enqueue({ workflowId: workflow.id, step: "classify", run: workflow.run, try: 1 });
+    await deps.queue.enqueue({
+      workflowId: created.workflow_id,
+      step: "classify",
+      run: created.workflow_run,
+      try: 1,
+    });
   } catch (err) {
-    deps.onEnqueueFailure?.(err, workflow.id);
+    deps.onEnqueueFailure?.(err, created.workflow_id);
   }
   return {
     replayed: false,
     lead: {
-      id: lead.id,
-      name: lead.name,
-      contact_channel: lead.contactChannel,
-      contact: lead.contact,
-      message: lead.message,
-      created_at: lead.createdAt.toISOString(),
+      id: created.id,
+      name: created.name,
+      contact_channel: created.contact_channel,
+      contact: created.contact,
+      message: created.message,
+      created_at: created.created_at,
       status: "pending",
       category: null,
       queue: null,
       priority: null,
       sla_minutes: null,
       workflow: {
-        id: workflow.id,
+        id: created.workflow_id,
         status: "pending",
         error: null,
-        created_at: workflow.createdAt.toISOString(),
-        updated_at: workflow.updatedAt.toISOString(),
+        created_at: created.workflow_created_at,
+        updated_at: created.workflow_updated_at,
         finished_at: null,
         steps: STEP_NAMES.map((name) => ({
           name,
