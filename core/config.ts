@@ -32,6 +32,11 @@ const envSchema = z
     WORKER_CONCURRENCY: positiveInt.default(8),
     AUTH_RATE_LIMIT: positiveInt.default(10),
     LEADS_RATE_LIMIT: positiveInt.default(120),
+    /**
+     * Where the API counts requests for its rate limits: Redis, or PostgreSQL where there is no Redis. Defaults
+     * to `postgres` with QUEUE_DRIVER=sqs (AWS Lambda, no Redis there), else `redis`.
+     */
+    RATE_LIMIT_STORE: z.enum(["redis", "postgres"]).optional(),
     /** Believe X-Forwarded-For (only behind a load balancer or CDN we run). */
     TRUST_PROXY: z
       .enum(["true", "false", "1", "0"])
@@ -82,6 +87,7 @@ const envSchema = z
       ...env,
       JWT_SECRET: jwtSecret ?? "",
       LLM_PROVIDER: provider,
+      RATE_LIMIT_STORE: env.RATE_LIMIT_STORE ?? (env.QUEUE_DRIVER === "sqs" ? "postgres" : "redis"),
       llm: {
         provider,
         baseURL: provider === "simulator" ? (env.OPENAI_BASE_URL ?? simulatorUrl) : env.OPENAI_BASE_URL,

@@ -67,18 +67,24 @@ export async function profileSteps(options: {
   const originalQuery = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const m = meter;
-    const result = (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-    if (!m) return result;
+    if (!m) return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
     m.roundTrips++;
     const head = statementHead(args[0]);
     if (/^begin/i.test(head)) m.transactions++;
     m.statements.push(head);
     const started = performance.now();
+    const done = () => (m.pgMs += performance.now() - started);
+    // pg-pool's own query (drizzle outside a transaction) passes a callback; a checked-out client gets a promise.
+    const last = args.at(-1);
+    if (typeof last === "function") {
+      args[args.length - 1] = (...results: unknown[]) => {
+        done();
+        return (last as (...a: unknown[]) => unknown)(...results);
+      };
+    }
+    const result = (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
     if (result && typeof (result as Promise<unknown>).then === "function") {
-      (result as Promise<unknown>).then(
-        () => (m.pgMs += performance.now() - started),
-        () => (m.pgMs += performance.now() - started),
-      );
+      (result as Promise<unknown>).then(done, done);
     }
     return result;
   } as typeof pg.Client.prototype.query;

@@ -3,12 +3,9 @@ import { pgErrorCode, type Queryable } from "../db/client.ts";
 import { users } from "../db/schema.ts";
 import { DomainError } from "../errors.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./password.ts";
+import type { PublicUser } from "./views.ts";
 
-export interface PublicUser {
-  id: string;
-  email: string;
-  created_at: string;
-}
+export type { PublicUser } from "./views.ts";
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 

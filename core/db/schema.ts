@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigserial,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -13,6 +14,8 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { StepError } from "../schemas/workflow.ts";
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow();
 const inList = (column: string, values: readonly string[]) =>
@@ -176,4 +179,21 @@ export const workflowEvents = pgTable(
     detail: jsonb("detail"),
   },
   (t) => [index("workflow_events_workflow_idx").on(t.workflowId, t.id)],
+);
+
+/**
+ * The API's fixed-window rate-limit counters where there is no Redis (RATE_LIMIT_STORE=postgres, as on Lambda).
+ * One row a key, named by the SHA-256 of the limit and its key part (an address, an email, a user id), so the
+ * table holds no address or email. It has no user_id, hence no row-level security policy: the API's role may use
+ * every row, the worker's none (migration 0002). Expired rows are recycled by the next hit on the same key and
+ * pruned a few at a time by hits on other keys (functions/api/rate-limit-store.ts).
+ */
+export const rateLimitCounters = pgTable(
+  "rate_limit_counters",
+  {
+    key: bytea("key").primaryKey(),
+    count: integer("count").notNull(),
+    windowEndsAt: timestamp("window_ends_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index("rate_limit_counters_window_ends_idx").on(t.windowEndsAt)],
 );

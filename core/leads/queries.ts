@@ -4,7 +4,7 @@ import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from ".
 import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { iso, type LeadDetail, type LeadListItem } from "./views.ts";
+import { type AttemptView, iso, type LeadDetail, type LeadListItem } from "./views.ts";
 
 export interface ListFilter {
   limit: number;
@@ -147,7 +147,11 @@ export function listAttempts(db: Database, userId: string, leadId: string) {
   return asUser(db, userId, (tx) => listAttemptsIn(tx, userId, leadId));
 }
 
-async function listAttemptsIn(db: Queryable, userId: string, leadId: string) {
+async function listAttemptsIn(
+  db: Queryable,
+  userId: string,
+  leadId: string,
+): Promise<{ items: AttemptView[] }> {
   const { workflow } = await ownedWorkflow(db, userId, leadId);
   const rows = await db
     .select()

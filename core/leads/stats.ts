@@ -1,60 +1,16 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
+import type { CountByKey, LeadStats, StatsPeriod } from "./views.ts";
+
+export type { CountByKey, LeadStats, RateByCode, StatsPeriod, StepLatency } from "./views.ts";
 
 /** The windows the overview can look back over, in milliseconds. */
 export const STATS_PERIODS = {
   "24h": 24 * 60 * 60 * 1000,
   "7d": 7 * 24 * 60 * 60 * 1000,
   "30d": 30 * 24 * 60 * 60 * 1000,
-} as const;
-export type StatsPeriod = keyof typeof STATS_PERIODS;
+} as const satisfies Record<StatsPeriod, number>;
 export const STATS_PERIOD_NAMES = Object.keys(STATS_PERIODS) as [StatsPeriod, ...StatsPeriod[]];
-
-export interface CountByKey {
-  /** null while the value is not known yet (the step that decides it has not completed). */
-  key: string | null;
-  count: number;
-}
-
-export interface RateByCode {
-  code: string;
-  count: number;
-  /** count divided by the period's total (workflows or model calls), 0 when there were none. */
-  rate: number;
-}
-
-export interface StepLatency {
-  step: string;
-  /** Completed steps in the period: started to finished, queue retries and re-asks included. */
-  samples: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  /** Single model calls of this step in the period. */
-  calls: number;
-  call_p50_ms: number | null;
-  call_p95_ms: number | null;
-}
-
-export interface LeadStats {
-  period: StatsPeriod;
-  since: string;
-  until: string;
-  totals: { leads: number; pending: number; processing: number; completed: number; failed: number };
-  by_category: CountByKey[];
-  by_queue: CountByKey[];
-  by_priority: CountByKey[];
-  failures: {
-    /**
-     * Workflows of leads submitted in the period that failed with each code at least once (a retried one too),
-     * and how many of them are failed still. rate = count / leads in the period.
-     */
-    workflows: (RateByCode & { still_failed: number })[];
-    /** Model calls made in the period that ended in an error, by code (retried and re-asked ones included). */
-    calls_total: number;
-    calls: RateByCode[];
-  };
-  step_latency: StepLatency[];
-}
 
 const STEPS = ["classify", "extract", "route"] as const;
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));

@@ -1,6 +1,9 @@
 import type { StepError } from "../schemas/workflow.ts";
 
-/** The JSON shapes the API answers with (snake_case, as DESIGN.md fixes them). */
+/**
+ * The JSON shapes the API answers with (snake_case, as DESIGN.md fixes them). The web app reads them with
+ * `import type`, so this module imports types only from modules as light as itself (no database, no Node types).
+ */
 export interface LeadListItem {
   id: string;
   name: string;
@@ -35,6 +38,71 @@ export interface LeadDetail extends LeadListItem {
     finished_at: string | null;
     steps: StepView[];
   };
+}
+
+/** One model call of a step (GET /leads/:id/attempts). */
+export interface AttemptView {
+  step: string;
+  number: number;
+  outcome: string;
+  error: StepError | null;
+  latency_ms: number | null;
+  model: string | null;
+  prompt_version: string | null;
+  tokens: { prompt: number; completion: number; total: number } | null;
+  raw_response: string | null;
+  validation_errors: unknown;
+  repaired: string | null;
+  created_at: string;
+}
+
+/** The windows GET /stats can look back over (core/leads/stats.ts holds their lengths). */
+export type StatsPeriod = "24h" | "7d" | "30d";
+
+export interface CountByKey {
+  /** null while the value is not known yet (the step that decides it has not completed). */
+  key: string | null;
+  count: number;
+}
+
+export interface RateByCode {
+  code: string;
+  count: number;
+  /** count divided by the period's total (workflows or model calls), 0 when there were none. */
+  rate: number;
+}
+
+export interface StepLatency {
+  step: string;
+  /** Completed steps in the period: started to finished, queue retries and re-asks included. */
+  samples: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  /** Single model calls of this step in the period. */
+  calls: number;
+  call_p50_ms: number | null;
+  call_p95_ms: number | null;
+}
+
+export interface LeadStats {
+  period: StatsPeriod;
+  since: string;
+  until: string;
+  totals: { leads: number; pending: number; processing: number; completed: number; failed: number };
+  by_category: CountByKey[];
+  by_queue: CountByKey[];
+  by_priority: CountByKey[];
+  failures: {
+    /**
+     * Workflows of leads submitted in the period that failed with each code at least once (a retried one too),
+     * and how many of them are failed still. rate = count / leads in the period.
+     */
+    workflows: (RateByCode & { still_failed: number })[];
+    /** Model calls made in the period that ended in an error, by code (retried and re-asked ones included). */
+    calls_total: number;
+    calls: RateByCode[];
+  };
+  step_latency: StepLatency[];
 }
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);

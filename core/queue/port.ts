@@ -35,6 +35,11 @@ export interface StepQueue {
   enqueue(job: StepJob, options?: EnqueueOptions): Promise<void>;
   /** Depth and age of each step queue, for metrics; a queue that cannot tell (SQS) leaves it out. */
   stats?(): Promise<QueueStats>;
+  /**
+   * Resolves when the queue service answers for every step queue, for readiness checks. Only where the queue is a
+   * dependency of its own (SQS); BullMQ's is the Redis the API already checks.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 

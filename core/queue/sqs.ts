@@ -73,6 +73,15 @@ export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
         }),
       );
     },
+    async ping() {
+      // The cheapest call that proves each queue exists and that we may use it: one attribute of each.
+      const [{ GetQueueAttributesCommand }, sqs] = await Promise.all([loadSdk(), getClient()]);
+      await Promise.all(
+        Object.values(options.queueUrls).map((QueueUrl) =>
+          sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] })),
+        ),
+      );
+    },
     async close() {
       // A client of the caller's stays open; one made here is ours to destroy.
       if (client && !options.client) (await client).destroy();

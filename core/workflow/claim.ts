@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { executePrepared } from "../db/prepared.ts";
 import type { StepJob } from "../queue/port.ts";
 import type { StepLead } from "../steps/types.ts";
 import type { HeldStep } from "./settle.ts";
@@ -21,7 +22,7 @@ export interface Claim extends HeldStep {
  */
 export async function claimStep(db: Database, job: StepJob, leaseMs: number): Promise<Claim | null> {
   const leaseToken = randomUUID();
-  const result = await db.execute<{
+  const [row] = await executePrepared<{
     id: string;
     user_id: string;
     previous_status: string;
@@ -31,7 +32,9 @@ export async function claimStep(db: Database, job: StepJob, leaseMs: number): Pr
     contact: string | null;
     message: string;
     previous: Record<string, unknown>;
-  }>(sql`
+  }>(
+    db,
+    sql`
     with claimable as (
       select s.id, s.status as previous_status, w.lead_id
       from workflow_steps s join workflows w on w.id = s.workflow_id
@@ -68,8 +71,8 @@ export async function claimStep(db: Database, job: StepJob, leaseMs: number): Pr
            (select coalesce(json_object_agg(p.name, p.output), '{}'::json)
               from workflow_steps p
              where p.workflow_id = ${job.workflowId} and p.status = 'completed') as previous
-      from claimed c join leads l on l.id = c.lead_id`);
-  const row = result.rows[0];
+      from claimed c join leads l on l.id = c.lead_id`,
+  );
   if (!row) return null;
   return {
     workflowId: job.workflowId,

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { executePrepared } from "../db/prepared.ts";
 import type { CallRecord } from "../llm/types.ts";
 import type { StepError, StepName } from "../schemas/workflow.ts";
 import { afterStepFailed, failedStepAssignments } from "./fail-workflow.ts";
@@ -58,15 +59,17 @@ async function settle(
     )`
     : sql``;
   const rest = consequences.length ? sql`, ${sql.join(consequences, sql`, `)}` : sql``;
-  const result = await db.execute<{ attempts: number; transient_failures: number }>(sql`
+  const [row] = await executePrepared<{ attempts: number; transient_failures: number }>(
+    db,
+    sql`
     with settled as (
       update workflow_steps
          set attempts = attempts + ${attempt ? 1 : 0}::int, ${assignments}, updated_at = now()
        where id = ${held.stepId} and lease_token = ${held.leaseToken} and status = 'processing'
       returning workflow_id, id, user_id, name, position, attempts, transient_failures
     )${attemptInsert}${rest}
-    select attempts, transient_failures from settled`);
-  const row = result.rows[0];
+    select attempts, transient_failures from settled`,
+  );
   return row ? { attempts: row.attempts, transientFailures: row.transient_failures } : null;
 }
 
