@@ -24,4 +24,18 @@ describe("configuration", () => {
       /API_PORT[\s\S]*STEP_MAX_ATTEMPTS/,
     );
   });
+
+  it("counts rate limits in Redis, or in PostgreSQL where the queue is SQS (no Redis on Lambda)", () => {
+    const sqs = {
+      QUEUE_DRIVER: "sqs",
+      SQS_QUEUE_URL_CLASSIFY: "https://sqs.eu-west-1.amazonaws.com/123456789012/classify",
+      SQS_QUEUE_URL_EXTRACT: "https://sqs.eu-west-1.amazonaws.com/123456789012/extract",
+      SQS_QUEUE_URL_ROUTE: "https://sqs.eu-west-1.amazonaws.com/123456789012/route",
+    };
+    expect(loadConfig({}).RATE_LIMIT_STORE).toBe("redis");
+    expect(loadConfig(sqs).RATE_LIMIT_STORE).toBe("postgres");
+    expect(loadConfig({ RATE_LIMIT_STORE: "postgres" }).RATE_LIMIT_STORE).toBe("postgres");
+    expect(loadConfig({ ...sqs, RATE_LIMIT_STORE: "redis" }).RATE_LIMIT_STORE).toBe("redis");
+    expect(() => loadConfig({ RATE_LIMIT_STORE: "memcached" })).toThrow(/RATE_LIMIT_STORE/);
+  });
 });

@@ -1,4 +1,15 @@
+import { randomUUID } from "node:crypto";
+import { connectDatabase, pgErrorCode } from "@leadflow/core/db/client";
+import { createLogger } from "@leadflow/core/logger";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createApp } from "../functions/api/app.ts";
+import {
+  PRUNE_PER_HIT,
+  postgresRateLimitStore,
+  type RateLimitStore,
+  rateLimitKeyDigest,
+} from "../functions/api/rate-limit-store.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
 
 describe("Idempotency-Key on POST /leads", () => {
@@ -131,6 +142,178 @@ describe("rate limits", () => {
       expect((await api2.call("GET", "/leads", { token })).json.items).toHaveLength(4);
     } finally {
       await api2.close();
+    }
+  });
+});
+
+describe("rate limits counted in PostgreSQL (RATE_LIMIT_STORE=postgres, as on Lambda)", () => {
+  let api: TestApi;
+  let store: RateLimitStore;
+  beforeAll(async () => {
+    // TRUST_PROXY so each test's requests come from addresses of their own: the counters table is the run's.
+    api = await startTestApi({
+      RATE_LIMIT_STORE: "postgres",
+      AUTH_RATE_LIMIT: "3",
+      LEADS_RATE_LIMIT: "4",
+      TRUST_PROXY: "true",
+    });
+    store = postgresRateLimitStore(api.deps.database.db);
+  });
+  afterAll(() => api.close());
+
+  const address = () => `2001:db8:1::${randomUUID().slice(0, 4)}`;
+  const counter = async (key: string) =>
+    (
+      await api.deps.database.pool.query(
+        "select count, octet_length(key) as bytes from rate_limit_counters where key = $1",
+        [rateLimitKeyDigest(key)],
+      )
+    ).rows[0];
+
+  it("limits logins per email with 429 and Retry-After, and keeps no email at rest", async () => {
+    const email = `pg-victim-${randomUUID()}@example.test`;
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<TestApi["call"]>> | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await api.call("POST", "/auth/login", {
+        body: { email, password: "wrong password" },
+        headers: { "x-forwarded-for": address() },
+      });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    expect(last!.json.error.code).toBe("rate_limited");
+    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(last!.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    // The row is named by a digest of the limit and the email, never the email itself.
+    expect(await counter(`login:email:${email}`)).toEqual({ count: 5, bytes: 32 });
+    const plain = await api.deps.database.pool.query(
+      "select 1 from rate_limit_counters where position(convert_to($1, 'UTF8') in key) > 0",
+      [email],
+    );
+    expect(plain.rowCount).toBe(0);
+  });
+
+  it("limits per address, and lead submission per user", async () => {
+    const ip = address();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await api.call("POST", "/auth/login", {
+        body: { email: `pg-${randomUUID()}@example.test`, password: "wrong password" },
+        headers: { "x-forwarded-for": ip },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+
+    const signup = (email: string) =>
+      api.call("POST", "/auth/signup", {
+        body: { email, password: "correct horse battery" },
+        headers: { "x-forwarded-for": address() },
+      });
+    const token = (await signup(`pg-${randomUUID()}@example.test`)).json.access_token;
+    const other = (await signup(`pg-${randomUUID()}@example.test`)).json.access_token;
+    const leads: number[] = [];
+    for (let i = 0; i < 6; i++)
+      leads.push((await api.call("POST", "/leads", { token, body: sampleLead() })).status);
+    expect(leads).toEqual([202, 202, 202, 202, 429, 429]);
+    expect((await api.call("POST", "/leads", { token: other, body: sampleLead() })).status).toBe(202);
+    expect((await api.call("GET", "/leads", { token })).json.items).toHaveLength(4);
+  });
+
+  it("loses no hit when many arrive at once, and reports the time left in the window", async () => {
+    const key = `burst:${randomUUID()}`;
+    const hits = await Promise.all(Array.from({ length: 25 }, () => store.hit(key, 60_000)));
+    expect(hits.map((h) => h.count).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 25 }, (_, i) => i + 1),
+    );
+    for (const h of hits) {
+      expect(h.resetMs).toBeGreaterThan(55_000);
+      expect(h.resetMs).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it("opens a new window once the old one has ended", async () => {
+    const key = `expiry:${randomUUID()}`;
+    await store.hit(key, 60_000);
+    expect((await store.hit(key, 60_000)).count).toBe(2);
+    await api.deps.database.pool.query(
+      "update rate_limit_counters set window_ends_at = now() - interval '1 second' where key = $1",
+      [rateLimitKeyDigest(key)],
+    );
+    const reopened = await store.hit(key, 60_000);
+    expect(reopened.count).toBe(1);
+    expect(reopened.resetMs).toBeGreaterThan(55_000);
+    expect((await store.hit(key, 60_000)).count).toBe(2);
+  });
+
+  it("prunes expired rows of other keys a few per hit, never an open window", async () => {
+    // In a transaction rolled back at the end: no other suite's hit can prune these rows meanwhile.
+    const pruning = api.deps.database.db.transaction(async (tx) => {
+      await tx.execute(sql`delete from rate_limit_counters where window_ends_at <= now()`);
+      for (let i = 0; i < PRUNE_PER_HIT + 5; i++) {
+        await tx.execute(sql`insert into rate_limit_counters (key, count, window_ends_at)
+          values (${rateLimitKeyDigest(`old:${i}`)}, 3, now() - interval '1 minute')`);
+      }
+      await tx.execute(sql`insert into rate_limit_counters (key, count, window_ends_at)
+        values (${rateLimitKeyDigest("live")}, 3, now() + interval '1 minute')`);
+      const expired = async () =>
+        (
+          await tx.execute<{ n: number }>(sql`select count(*)::int as n from rate_limit_counters
+          where window_ends_at <= now()`)
+        ).rows[0]!.n;
+      const inTx = postgresRateLimitStore(tx);
+      await inTx.hit(`pruner:${randomUUID()}`, 60_000);
+      expect(await expired()).toBe(5);
+      await inTx.hit(`pruner:${randomUUID()}`, 60_000);
+      expect(await expired()).toBe(0);
+      const live = await tx.execute(sql`select count from rate_limit_counters
+        where key = ${rateLimitKeyDigest("live")}`);
+      expect(live.rows).toEqual([{ count: 3 }]);
+      tx.rollback();
+    });
+    await expect(pruning).rejects.toThrow(/rollback/i);
+  });
+
+  it("is usable by the API's database role and not by the worker's", async () => {
+    const { db } = api.deps.database;
+    const asRole = (role: string) =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('role', ${role}, true)`);
+        return postgresRateLimitStore(tx).hit(`role:${randomUUID()}`, 60_000);
+      });
+    expect((await asRole("leadflow_api")).count).toBe(1);
+    const refused = await asRole("leadflow_worker").catch((err) => err);
+    expect(pgErrorCode(refused)).toBe("42501");
+  });
+
+  it("lets requests through, with a warning, when the database cannot count", async () => {
+    const unreachable = connectDatabase("postgres://postgres@127.0.0.1:1/leadflow", 1);
+    const lines: string[] = [];
+    const log = createLogger(
+      { level: "warn", name: "limits" },
+      { write: (line: string) => lines.push(line) },
+    );
+    const app = createApp({ ...api.deps, rateLimits: postgresRateLimitStore(unreachable.db), log });
+    try {
+      const email = `pg-outage-${randomUUID()}@example.test`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await app.request("/auth/login", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email, password: "wrong password" }),
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401]);
+      const warnings = lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg.startsWith("rate limit unavailable"));
+      expect(warnings).toHaveLength(5);
+      expect(warnings[0]).toMatchObject({ level: 40, limit: "login" });
+    } finally {
+      await unreachable.close();
     }
   });
 });

@@ -3,14 +3,30 @@ import type { Context } from "hono";
 import type { AppEnv } from "./env.ts";
 
 /**
+ * The caller's address as AWS saw it, when the app is served by `hono/aws-lambda`'s handle: it passes the event's
+ * requestContext as `c.env.requestContext`, where a function URL or HTTP API (payload 2.0) puts the peer's
+ * address in `http.sourceIp`, and a REST API (1.0) in `identity.sourceIp`.
+ */
+function lambdaSourceIp(env: unknown): string | undefined {
+  const requestContext = (env as { requestContext?: unknown } | undefined)?.requestContext as
+    | { http?: { sourceIp?: unknown }; identity?: { sourceIp?: unknown } }
+    | undefined;
+  const ip = requestContext?.http?.sourceIp ?? requestContext?.identity?.sourceIp;
+  return typeof ip === "string" && ip ? ip : undefined;
+}
+
+/**
  * The caller's address. X-Forwarded-For is only believed behind a proxy we run (TRUST_PROXY), since anyone can
- * send it; otherwise the socket's peer. Outside Node (Lambda, in-process tests) there may be neither.
+ * send it; otherwise the peer: on Lambda the source address of the event, on Node the socket's. In-process
+ * calls (app.request in tests) have neither.
  */
 export function clientIp(c: Context<AppEnv>): string {
   if (c.var.deps.config.TRUST_PROXY) {
     const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
     if (forwarded) return forwarded;
   }
+  const lambda = lambdaSourceIp(c.env);
+  if (lambda) return lambda;
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {

@@ -4,24 +4,42 @@ import { connectDatabase } from "@leadflow/core/db/client";
 import { createLogger } from "@leadflow/core/logger";
 import { createApiMetrics } from "@leadflow/core/metrics";
 import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
+import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
-import type { ApiDeps } from "./env.ts";
+import type { ApiDeps, ReadinessChecks } from "./env.ts";
+import { postgresRateLimitStore, redisRateLimitStore } from "./rate-limit-store.ts";
 
+/**
+ * The API's clients, as the configuration names them. Redis is connected only where something uses it: the
+ * BullMQ queue or the Redis rate-limit store. The SQS deployment (Lambda) has none; its rate limits count in
+ * PostgreSQL (RATE_LIMIT_STORE defaults to `postgres` with QUEUE_DRIVER=sqs).
+ */
 export function createApiDeps(config: Config): ApiDeps & { close(): Promise<void> } {
   const database = connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const queue = createStepQueueFromConfig(config);
-  const redis = config.QUEUE_DRIVER === "sqs" ? noRedis() : connectRedis(config.REDIS_URL);
+  const usesRedis = config.QUEUE_DRIVER === "bullmq" || config.RATE_LIMIT_STORE === "redis";
+  const redis = usesRedis ? connectRedis(config.REDIS_URL) : undefined;
+  const rateLimits =
+    config.RATE_LIMIT_STORE === "redis" && redis
+      ? redisRateLimitStore(redis, config.REDIS_PREFIX)
+      : postgresRateLimitStore(database.db);
+  // Only what this deployment really depends on, so /readyz never vouches for something it did not ask.
+  const readiness: ReadinessChecks = { database: () => database.db.execute(sql`select 1`) };
+  if (redis) readiness.redis = () => redis.ping();
+  const ping = queue.ping?.bind(queue);
+  if (ping) readiness.queue = ping;
   return {
     config,
     database,
     queue,
-    redis,
+    rateLimits,
+    readiness,
     tokens: createTokenSigner(config.JWT_SECRET, config.JWT_TTL_SECONDS),
     log: createLogger({ level: config.LOG_LEVEL, name: "leadflow-api" }),
     metrics: createApiMetrics(),
     async close() {
       await queue.close();
-      redis.disconnect();
+      redis?.disconnect();
       await database.close();
     },
   };
@@ -32,14 +50,4 @@ function connectRedis(url: string): Redis {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000 });
   redis.on("error", () => {});
   return redis;
-}
-
-/**
- * The SQS deployment (Lambda) has no Redis. Readiness then has nothing to wait for, and the Redis-backed rate
- * limits cannot count: their middleware lets the request through and logs why (docs/deploy.md says what caps
- * abuse on AWS instead).
- */
-function noRedis(): Redis {
-  const absent = () => Promise.reject(new Error("no Redis in this deployment (QUEUE_DRIVER=sqs)"));
-  return { ping: async () => "PONG", eval: absent, disconnect() {}, on() {} } as unknown as Redis;
 }

@@ -4,14 +4,19 @@ import type { DatabaseHandle } from "@leadflow/core/db/client";
 import type { Logger } from "@leadflow/core/logger";
 import type { ApiMetrics } from "@leadflow/core/metrics";
 import type { StepQueue } from "@leadflow/core/queue/port";
-import type { Redis } from "ioredis";
+import type { RateLimitStore } from "./rate-limit-store.ts";
+
+/** A dependency `GET /readyz` reports by name: ready when the check resolves (in time). */
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 /** Everything the API needs from the outside world, built once per process and handed to createApp. */
 export interface ApiDeps {
   config: Config;
   database: DatabaseHandle;
   queue: StepQueue;
-  redis: Redis;
+  rateLimits: RateLimitStore;
+  /** What this deployment depends on and /readyz checks: the database always, then Redis or the queue service. */
+  readiness: ReadinessChecks;
   tokens: TokenSigner;
   log: Logger;
   metrics: ApiMetrics;

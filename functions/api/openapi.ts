@@ -111,9 +111,17 @@ const stats = z.object({
     }),
   ),
 });
+const checkResult = z.enum(["ok", "down"]);
+// Only the dependencies of the deployment answering: Redis in processes and containers, SQS on Lambda.
 const readiness = z.object({
   status: z.enum(["ok", "unavailable"]),
-  checks: z.object({ database: z.enum(["ok", "down"]), redis: z.enum(["ok", "down"]) }),
+  checks: z.object({
+    database: checkResult,
+    redis: checkResult
+      .optional()
+      .describe("where the API uses Redis (QUEUE_DRIVER=bullmq or RATE_LIMIT_STORE=redis)"),
+    queue: checkResult.optional().describe("the SQS step queues (QUEUE_DRIVER=sqs)"),
+  }),
 });
 
 const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
@@ -268,7 +276,7 @@ export function openApiDocument() {
       "/healthz": { get: { summary: "The process is up", responses: { 200: answer("Up.") } } },
       "/readyz": {
         get: {
-          summary: "PostgreSQL and Redis answer",
+          summary: "The deployment's dependencies answer: PostgreSQL, and Redis or the SQS queues",
           responses: { 200: answer("Ready.", readiness), 503: answer("A dependency is down.", readiness) },
         },
       },

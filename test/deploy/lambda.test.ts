@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { loadConfig } from "@leadflow/core/config";
 import { connectDatabase } from "@leadflow/core/db/client";
 import { createLogger } from "@leadflow/core/logger";
 import type { StepJob, StepQueue } from "@leadflow/core/queue/port";
@@ -8,6 +9,9 @@ import type { StepName } from "@leadflow/core/schemas/workflow";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../functions/api/app.ts";
+import { createApiDeps } from "../../functions/api/deps.ts";
+import { rateLimitKeyDigest } from "../../functions/api/rate-limit-store.ts";
 import {
   functionUrlEvent,
   lambdaContext,
@@ -31,7 +35,10 @@ type SqsHandler = Handler<SQSEvent, SQSBatchResponse>;
 let simulator: Simulator;
 let fauxqs: FauxqsServer;
 let sqs: SQSClient;
-let apiHandler: Handler<ReturnType<typeof functionUrlEvent>, { statusCode: number; body: string }>;
+let apiHandler: Handler<
+  ReturnType<typeof functionUrlEvent>,
+  { statusCode: number; headers?: Record<string, string>; body: string }
+>;
 let deadLetterHandler: SqsHandler;
 let stepHandlers: Record<StepName, SqsHandler>;
 const queues = {} as Record<StepName, { url: string; arn: string }>;
@@ -61,6 +68,8 @@ beforeAll(async () => {
     OPENAI_BASE_URL: simulator.url,
     LLM_TIMEOUT_MS: "5000",
     DATABASE_POOL_SIZE: "5",
+    // Low enough for the rate-limit test below, which counts per source address; the other tests sign up once.
+    AUTH_RATE_LIMIT: "5",
   });
   sqs = new SQSClient({
     region: "us-east-1",
@@ -88,13 +97,18 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-async function api(method: string, path: string, options: { token?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+async function api(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; sourceIp?: string; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
   const res = await apiHandler(
-    functionUrlEvent(method, path, { headers, body: options.body }),
+    functionUrlEvent(method, path, { headers, body: options.body, sourceIp: options.sourceIp }),
     lambdaContext("leadflow-api"),
   );
-  return { status: res.statusCode, json: res.body ? JSON.parse(res.body) : null };
+  return { status: res.statusCode, headers: res.headers ?? {}, json: res.body ? JSON.parse(res.body) : null };
 }
 
 async function signup() {
@@ -324,5 +338,74 @@ describe("Lambda handlers", () => {
       expect(await deliver(step, records)).toEqual({ batchItemFailures: [] });
     }
     expect((await lead(token, leadId)).workflow.status).toBe("completed");
+  });
+});
+
+/** An address of the IPv6 documentation range nobody else in the run uses. */
+const documentationIp = () => `2001:db8::${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}`;
+
+describe("the API handler on Lambda", () => {
+  it("limits per address by the function URL's source address, counting in PostgreSQL (no Redis there)", async () => {
+    const [caller, neighbour] = [documentationIp(), documentationIp()];
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<typeof api>> | undefined;
+    for (let i = 0; i < 6; i++) {
+      // A different email each time: only the per-address budget (AUTH_RATE_LIMIT=5) can run out.
+      last = await api("POST", "/auth/login", {
+        sourceIp: caller,
+        body: { email: `nobody-${randomUUID()}@example.test`, password: "wrong password" },
+      });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(last!.json.error.code).toBe("rate_limited");
+    const retryAfter = Number(last!.headers["retry-after"]);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+
+    // X-Forwarded-For is anyone's to send and TRUST_PROXY is off: it does not get the caller a fresh budget.
+    const spoofed = await api("POST", "/auth/login", {
+      sourceIp: caller,
+      headers: { "x-forwarded-for": "198.51.100.77" },
+      body: { email: `nobody-${randomUUID()}@example.test`, password: "wrong password" },
+    });
+    expect(spoofed.status).toBe(429);
+    // Another address has its own budget (were the address unknown, both would share one).
+    const other = await api("POST", "/auth/login", {
+      sourceIp: neighbour,
+      body: { email: `nobody-${randomUUID()}@example.test`, password: "wrong password" },
+    });
+    expect(other.status).toBe(401);
+
+    const { lambdaDatabase } = await import("../../functions/lambda/deps.ts");
+    const { rows } = await lambdaDatabase().pool.query(
+      "select count, window_ends_at > now() as open from rate_limit_counters where key = $1",
+      [rateLimitKeyDigest(`login:ip:${caller}`)],
+    );
+    expect(rows).toEqual([{ count: 7, open: true }]);
+  });
+
+  it("answers /readyz with what the deployment depends on: the database and the SQS queues, no Redis", async () => {
+    const ready = await api("GET", "/readyz");
+    expect(ready.status).toBe(200);
+    expect(ready.json).toEqual({ status: "ok", checks: { database: "ok", queue: "ok" } });
+
+    // A step queue that is not there (deleted, or a wrong URL in the configuration) makes the API not ready.
+    const deps = createApiDeps(
+      loadConfig({
+        ...process.env,
+        SQS_QUEUE_URL_ROUTE: queues.route.url.replace(/[^/]+$/, "leadflow-gone"),
+      }),
+    );
+    try {
+      const res = await createApp(deps).request("/readyz");
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        status: "unavailable",
+        checks: { database: "ok", queue: "down" },
+      });
+    } finally {
+      await deps.close();
+    }
   });
 });

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 
@@ -30,15 +29,11 @@ export const healthRoutes = new Hono<AppEnv>()
     const { registry } = c.var.deps.metrics;
     return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
   })
+  // Each dependency of this deployment by name (database, and redis or queue), checked at once, each in time.
   .get("/readyz", async (c) => {
-    const { database, redis } = c.var.deps;
-    const [db, cache] = await Promise.all([
-      check(() => database.db.execute(sql`select 1`)),
-      check(() => redis.ping()),
-    ]);
-    const ready = db === "ok" && cache === "ok";
-    return c.json(
-      { status: ready ? "ok" : "unavailable", checks: { database: db, redis: cache } },
-      ready ? 200 : 503,
-    );
+    const entries = Object.entries(c.var.deps.readiness);
+    const results = await Promise.all(entries.map(([, work]) => check(work)));
+    const checks = Object.fromEntries(entries.map(([name], i) => [name, results[i]!]));
+    const ready = results.every((r) => r === "ok");
+    return c.json({ status: ready ? "ok" : "unavailable", checks }, ready ? 200 : 503);
   });

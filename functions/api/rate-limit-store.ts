@@ -1,0 +1,77 @@
+import { createHash } from "node:crypto";
+import type { Queryable } from "@leadflow/core/db/client";
+import { sql } from "drizzle-orm";
+import type { Redis } from "ioredis";
+
+/** One request counted against one key's fixed window: the count so far and how long until the window ends. */
+export interface RateLimitHit {
+  count: number;
+  resetMs: number;
+}
+
+/** Where the API's rate limits count (RATE_LIMIT_STORE): shared by every API process or Lambda instance. */
+export interface RateLimitStore {
+  /** Counts one request against `key`, opening a window of `windowMs` when none is open. */
+  hit(key: string, windowMs: number): Promise<RateLimitHit>;
+}
+
+// INCR and the first PEXPIRE in one step, so a crash between them can never leave a counter without expiry.
+const REDIS_HIT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}`;
+
+/** A counter per key in Redis that expires with its window. */
+export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
+  return {
+    async hit(key, windowMs) {
+      const [count, ttl] = (await redis.eval(REDIS_HIT, 1, `${prefix}:ratelimit:${key}`, windowMs)) as [
+        number,
+        number,
+      ];
+      return { count, resetMs: ttl > 0 ? ttl : windowMs };
+    },
+  };
+}
+
+/** Expired rows of other keys deleted by each hit: more than a hit can create (one), so they cannot pile up. */
+export const PRUNE_PER_HIT = 10;
+
+/** The stored key: no address or email at rest, and a fixed 32 bytes whatever the key. */
+export const rateLimitKeyDigest = (key: string) => createHash("sha256").update(key).digest();
+
+/**
+ * A row per key in PostgreSQL (`rate_limit_counters`), for deployments with no Redis (Lambda). One statement per
+ * hit, timed by the database's clock so every instance agrees: it opens a window or counts into the open one (an
+ * upsert; concurrent hits on one key queue on its row, so none is lost), returns the count and the time left,
+ * and deletes up to PRUNE_PER_HIT expired rows of other keys (SKIP LOCKED: rows another hit holds are left to the
+ * next). An expired row of the same key is simply reopened.
+ */
+export function postgresRateLimitStore(db: Queryable): RateLimitStore {
+  return {
+    async hit(key, windowMs) {
+      const digest = rateLimitKeyDigest(key);
+      const { rows } = await db.execute<{ count: number; reset_ms: number }>(sql`
+        with pruned as (
+          delete from rate_limit_counters
+          where key in (
+            select key from rate_limit_counters
+            where window_ends_at <= now() and key <> ${digest}
+            limit ${PRUNE_PER_HIT}
+            for update skip locked
+          )
+        )
+        insert into rate_limit_counters as c (key, count, window_ends_at)
+        values (${digest}, 1, now() + ${windowMs}::int * interval '1 millisecond')
+        on conflict (key) do update set
+          count = case when c.window_ends_at > now() then c.count + 1 else 1 end,
+          window_ends_at = case when c.window_ends_at > now() then c.window_ends_at else excluded.window_ends_at end
+        returning
+          count,
+          ceil(extract(epoch from (window_ends_at - now())) * 1000)::int as reset_ms`);
+      const row = rows[0];
+      if (!row) throw new Error("rate limit upsert returned no row");
+      return { count: row.count, resetMs: row.reset_ms > 0 ? row.reset_ms : windowMs };
+    },
+  };
+}
