@@ -56,12 +56,13 @@ const log = pino(
   },
 );
 const worker = startWorker(config, log);
-const pool = (worker.deps.db as unknown as { $client: pg.Pool }).$client;
+const pool = worker.deps.db.$client;
 
 const jobs: Record<string, { completed: number; failed: number }> = {};
+// A queue may have several fetch loops (BullMQ Workers); they count together under the queue's name.
 for (const w of worker.workers.workers) {
-  const counts = { completed: 0, failed: 0 };
-  jobs[w.name] = counts;
+  jobs[w.name] ??= { completed: 0, failed: 0 };
+  const counts = jobs[w.name]!;
   w.on("completed", () => counts.completed++);
   w.on("failed", () => counts.failed++);
 }

@@ -95,21 +95,43 @@ export interface BullmqWorkers {
   close(): Promise<void>;
 }
 
-/** One worker per step queue, each calling the same handler; concurrency is per queue. */
+/**
+ * Job slots one BullMQ Worker (one fetch loop) serves. A Worker fetches its jobs one Redis round trip after
+ * another, so a burst of jobs arriving together (a wave of steps finishing at once) would start up to
+ * `concurrency` round trips apart; several Workers on one queue fetch side by side.
+ */
+export const SLOTS_PER_FETCH_LOOP = 8;
+
+/** `concurrency` slots split as evenly as possible over as few fetch loops as SLOTS_PER_FETCH_LOOP allows. */
+export function fetchLoopSlots(concurrency: number): number[] {
+  const loops = Math.ceil(concurrency / SLOTS_PER_FETCH_LOOP);
+  return Array.from(
+    { length: loops },
+    (_, i) => Math.floor(concurrency / loops) + (i < concurrency % loops ? 1 : 0),
+  );
+}
+
+/**
+ * Workers for each step queue, all calling the same handler; `concurrency` is the jobs in hand per queue (shared
+ * by that queue's fetch loops).
+ */
 export function startBullmqWorkers(
   options: BullmqOptions & { concurrency: number; handler: StepJobHandler; steps?: readonly StepName[] },
 ): BullmqWorkers {
   const redisOptions: RedisOptions = { maxRetriesPerRequest: null };
   const connections: Redis[] = [];
-  const workers = (options.steps ?? STEP_NAMES).map((step) => {
+  const workers = (options.steps ?? STEP_NAMES).flatMap((step) => {
     const connection = new Redis(options.redisUrl, redisOptions);
     connection.on("error", () => {});
     connections.push(connection);
-    return new Worker<StepJob>(stepQueueName(step), (job) => options.handler(job.data), {
-      connection,
-      prefix: options.prefix,
-      concurrency: options.concurrency,
-    });
+    return fetchLoopSlots(options.concurrency).map(
+      (slots) =>
+        new Worker<StepJob>(stepQueueName(step), (job) => options.handler(job.data), {
+          connection,
+          prefix: options.prefix,
+          concurrency: slots,
+        }),
+    );
   });
   return {
     workers,
