@@ -30,24 +30,24 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrateDatabase } from "@leadflow/core/db/migrate";
 import pg from "pg";
 import { FAULT_KINDS, type FaultKind } from "../functions/simulator/faults.ts";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
+import {
+  killEveryChild,
+  type LoggedChild,
+  sleep,
+  spawnWorker,
+  startApi,
+  startPrivateRedis,
+} from "../scripts/support/processes.ts";
 import { describeStuck, type Figures, progress, readFigures } from "./chaos/figures.ts";
 import { counts, fmt, percentile, table, verdict } from "./chaos/format.ts";
 import { type IntakeResult, idempotencyKey, submitPaced } from "./chaos/intake.ts";
 import { countLogs } from "./chaos/logs.ts";
 import { followOrphans, type OrphanReport, snapshotClaims } from "./chaos/orphans.ts";
-import {
-  killEveryChild,
-  type NodeChild,
-  sleep,
-  spawnWorker,
-  startApi,
-  startPrivateRedis,
-  watchWorkers,
-} from "./chaos/processes.ts";
+import { watchWorkers } from "./chaos/workers.ts";
+import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
 
 const env = process.env;
 const number = (name: string, fallback: number, min = 0) => {
@@ -81,9 +81,7 @@ const FAULT_RATES = Object.fromEntries(
 ) as Record<FaultKind, number>;
 
 const DATABASE_NAME = "leadflow_chaos";
-const databaseUrl = new URL(env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow");
-databaseUrl.pathname = `/${DATABASE_NAME}`;
-const DATABASE_URL = databaseUrl.toString();
+const DATABASE_URL = benchDatabaseUrl(DATABASE_NAME);
 
 const t0 = Date.now();
 const LOAD_AT_START = loadavg()[0]!;
@@ -108,19 +106,6 @@ setTimeout(() => {
   say(`still running after ${WATCHDOG_MS / 1000} s: aborting`);
   process.exit(2);
 }, WATCHDOG_MS).unref();
-
-async function recreateDatabase() {
-  const admin = new URL(DATABASE_URL);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists "${DATABASE_NAME}" with (force)`);
-  } finally {
-    await client.end();
-  }
-  await migrateDatabase(DATABASE_URL);
-}
 
 async function signUp(url: string): Promise<string> {
   const res = await fetch(`${url}/auth/signup`, {
@@ -152,15 +137,15 @@ async function main(): Promise<number> {
 
   let simulator: Simulator | undefined;
   let redis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
-  let api: Awaited<ReturnType<typeof startApi>> | undefined;
-  const workers: Array<NodeChild | undefined> = [];
+  let api: (LoggedChild & { url: string }) | undefined;
+  const workers: Array<LoggedChild | undefined> = [];
   const workerLogs: string[] = [];
   const closers: Array<() => Promise<void>> = [];
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
   pool.on("error", () => {});
 
   try {
-    await recreateDatabase();
+    await recreateDatabase(DATABASE_URL);
     mark(`database ${DATABASE_NAME} recreated and migrated`);
     redis = await startPrivateRedis();
     simulator = await startSimulator({
@@ -190,7 +175,7 @@ async function main(): Promise<number> {
     };
     api = await startApi(
       { ...common, LEADS_RATE_LIMIT: "1000000", AUTH_RATE_LIMIT: "1000", BCRYPT_COST: "10" },
-      logDir,
+      { logDir },
     );
     const token = await signUp(api.url);
     mark(`redis ${redis.url}, simulator ${simulator.url}, API ${api.url}, user signed up`);
@@ -204,7 +189,7 @@ async function main(): Promise<number> {
     const startWorker = (slot: number) => {
       restarts[slot] = (restarts[slot] ?? 0) + 1;
       const name = `worker-${String.fromCharCode(97 + slot)}-${restarts[slot]}`;
-      const child = spawnWorker(name, common, logDir);
+      const child = spawnWorker(common, { name, logDir });
       workerLogs.push(child.logFile);
       workers[slot] = child;
       ready[slot] = watch.until(WORKERS, BOOT_TIMEOUT_MS).then((ms) => {

@@ -3,7 +3,8 @@
  *
  *   Run 1   2,000 leads, zero-latency simulator, for a few WORKER_CONCURRENCY values: workflows/s (first
  *           submit to last completion, from PostgreSQL's created_at/finished_at), queue wait p50/p99 per step
- *           (from PostgreSQL timestamps), against an anchor: a bare BullMQ chain of three no-op jobs at the same
+ *           (enqueue, BullMQ's job timestamp, to the step's claim in PostgreSQL) and the hand-off from the
+ *           commit before it, against an anchor: a bare BullMQ chain of three no-op jobs at the same
  *           concurrency on the same Redis (chains/s).
  *   Run 1b  The same pipeline paced at a quarter of the best throughput: queue wait when the queues are not
  *           backlogged.
@@ -25,19 +26,19 @@
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { connectDatabase } from "@leadflow/core/db/client";
-import { migrateDatabase } from "@leadflow/core/db/migrate";
 import { users } from "@leadflow/core/db/schema";
 import { submitLead } from "@leadflow/core/leads/submit";
-import { createBullmqStepQueue } from "@leadflow/core/queue/bullmq";
+import { createBullmqStepQueue, stepQueueName } from "@leadflow/core/queue/bullmq";
+import { stepJobId } from "@leadflow/core/queue/port";
 import { STEP_NAMES, type StepName } from "@leadflow/core/schemas/workflow";
 import { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
-import pg from "pg";
 import { startSimulator } from "../functions/simulator/server.ts";
 import { CHAIN_JOB_OPTIONS, CHAIN_QUEUES } from "./support/chain.ts";
 import { BenchChild, killAllChildren } from "./support/child.ts";
 import { cpuCores, cpuSnapshot, machineTicks } from "./support/cpu.ts";
+import { recreateDatabase } from "./support/database.ts";
 import { leadFor } from "./support/leads.ts";
 import { profileSteps } from "./support/profile.ts";
 import { fmt, forEachLimited, percentile, round, sleep, table, verdict } from "./support/stats.ts";
@@ -103,19 +104,6 @@ let releaseAll: (() => Promise<void>) | null = null;
 // ---------------------------------------------------------------------------------------------------------
 // Set-up and tear-down
 
-async function recreateDatabase() {
-  const admin = new URL(DATABASE_URL);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists "${DATABASE_NAME}" with (force)`);
-  } finally {
-    await client.end();
-  }
-  await migrateDatabase(DATABASE_URL);
-}
-
 async function cleanRedis(redis: Redis) {
   let cursor = "0";
   let removed = 0;
@@ -156,7 +144,10 @@ interface PipelineResult {
   spanMs: number;
   workflowsPerSecond: number;
   submitMs: number;
+  /** Enqueue (the job's BullMQ timestamp) to the step's start (its claim, started_at). */
   queueWaitMs: Record<StepName, Quantiles>;
+  /** The previous commit's start (created_at, or the previous step's finished_at) to the step's start. */
+  handOffMs: Record<StepName, Quantiles>;
   stepServiceMs: Record<StepName, Quantiles>;
   endToEndMs: Quantiles;
   attempts: { total: number; notSucceeded: number };
@@ -212,6 +203,7 @@ function notRun(options: {
     workflowsPerSecond: 0,
     submitMs: 0,
     queueWaitMs: perStep,
+    handOffMs: perStep,
     stepServiceMs: perStep,
     endToEndMs: none,
     attempts: { total: 0, notSucceeded: 0 },
@@ -230,10 +222,35 @@ function notRun(options: {
   };
 }
 
-async function workflowFigures(db: ReturnType<typeof connectDatabase>["db"]) {
+/**
+ * When each step's first job was enqueued (BullMQ stamps `timestamp` at add, in the enqueuing process), by
+ * workflow id and step; the jobs are kept after completion (removeOnComplete keeps the last 10,000 per queue).
+ */
+async function enqueueTimes(redis: Redis, workflows: Array<{ id: string; run: number }>) {
+  const keys = workflows.flatMap((w) =>
+    STEP_NAMES.map(
+      (step) =>
+        `${REDIS_PREFIX}:${stepQueueName(step)}:${stepJobId({ workflowId: w.id, step, run: w.run, try: 1 })}`,
+    ),
+  );
+  const times = new Map<string, number>();
+  for (let i = 0; i < keys.length; i += 1000) {
+    const pipeline = redis.pipeline();
+    for (const key of keys.slice(i, i + 1000)) pipeline.hget(key, "timestamp");
+    const results = (await pipeline.exec()) ?? [];
+    results.forEach(([, value], j) => {
+      if (value != null) times.set(keys[i + j]!, Number(value));
+    });
+  }
+  return (id: string, run: number, step: StepName) =>
+    times.get(`${REDIS_PREFIX}:${stepQueueName(step)}:${stepJobId({ workflowId: id, step, run, try: 1 })}`) ??
+    null;
+}
+
+async function workflowFigures(db: ReturnType<typeof connectDatabase>["db"], redis: Redis) {
   const rows = (
     await db.execute<Record<string, number | string | null>>(sql`
-      select w.status,
+      select w.status, w.id, w.run,
              extract(epoch from w.created_at) * 1000 as wc,
              extract(epoch from w.finished_at) * 1000 as wf,
              extract(epoch from c.started_at) * 1000 as cs, extract(epoch from c.finished_at) * 1000 as cf,
@@ -245,9 +262,21 @@ async function workflowFigures(db: ReturnType<typeof connectDatabase>["db"]) {
         join workflow_steps r on r.workflow_id = w.id and r.name = 'route'`)
   ).rows.map((row) =>
     Object.fromEntries(
-      Object.entries(row).map(([k, v]) => [k, k === "status" ? v : v === null ? null : Number(v)]),
+      Object.entries(row).map(([k, v]) => [
+        k,
+        k === "status" || k === "id" ? v : v === null ? null : Number(v),
+      ]),
     ),
-  ) as Array<{ status: string } & Record<string, number | null>>;
+  ) as Array<{ status: string; id: string } & Record<string, number | null>>;
+  const enqueuedAt = await enqueueTimes(
+    redis,
+    rows.map((r) => ({ id: r.id, run: r.run ?? 1 })),
+  );
+  for (const r of rows) {
+    r.cq = enqueuedAt(r.id, r.run ?? 1, "classify");
+    r.eq = enqueuedAt(r.id, r.run ?? 1, "extract");
+    r.rq = enqueuedAt(r.id, r.run ?? 1, "route");
+  }
   const status = { completed: 0, failed: 0, other: 0 };
   for (const r of rows) {
     if (r.status === "completed") status.completed++;
@@ -269,6 +298,11 @@ async function workflowFigures(db: ReturnType<typeof connectDatabase>["db"]) {
     status,
     spanMs,
     queueWaitMs: {
+      classify: quantiles(diffs("cq", "cs")),
+      extract: quantiles(diffs("eq", "es")),
+      route: quantiles(diffs("rq", "rs")),
+    },
+    handOffMs: {
       classify: quantiles(diffs("wc", "cs")),
       extract: quantiles(diffs("cf", "es")),
       route: quantiles(diffs("ef", "rs")),
@@ -310,7 +344,7 @@ async function main() {
   log();
 
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
-  await recreateDatabase();
+  await recreateDatabase(DATABASE_URL);
   await cleanRedis(redis);
   const simulator = await startSimulator({ port: 0, latencyMs: 0 });
   const database = connectDatabase(DATABASE_URL, SUBMIT_CONCURRENCY);
@@ -513,7 +547,7 @@ async function main() {
         cpu.others = Math.max(0, machineBusy * cores - ours);
       }
       const workerStats = await Promise.all(workers.map((w) => w.stop()));
-      const figures = await workflowFigures(db);
+      const figures = await workflowFigures(db, redis);
       if (submitErrors.length) {
         throw new Error(`${submitErrors.length} enqueues failed during submit: ${String(submitErrors[0])}`);
       }
@@ -706,13 +740,19 @@ async function main() {
     );
     log();
     log(
-      `Queue wait and step time, ms (classify: workflow created_at -> classify started_at; extract/route: previous finished_at -> started_at)`,
+      "Queue wait, hand-off and step time, ms. Queue wait: enqueue (the job's BullMQ timestamp) -> the step's start",
     );
+    log(
+      "(its claim, started_at). Hand-off: the commit before it began (the lead's created_at, or the previous step's",
+    );
+    log("finished_at) -> the step's start, so it also holds that commit's fsync and the enqueue call.");
     const waitRows = (r: PipelineResult, name: string) =>
       STEP_NAMES.map((s) => [
         `${name} ${s}`,
         fmt(r.queueWaitMs[s].p50, 1),
         fmt(r.queueWaitMs[s].p99, 1),
+        fmt(r.handOffMs[s].p50, 1),
+        fmt(r.handOffMs[s].p99, 1),
         fmt(r.stepServiceMs[s].p50, 1),
         fmt(r.stepServiceMs[s].p99, 1),
         verdict(r.queueWaitMs[s].p50 === null ? null : r.queueWaitMs[s].p50 <= GOALS.queueWaitP50Ms),
@@ -724,12 +764,23 @@ async function main() {
           fmt(bestAnchor.queueWaitMs[s].p99, 1),
           "-",
           "-",
+          "-",
+          "-",
           "",
         ])
       : [];
     log(
       table([
-        ["run / step", "wait p50", "wait p99", "step p50", "step p99", `p50<=${GOALS.queueWaitP50Ms}`],
+        [
+          "run / step",
+          "wait p50",
+          "wait p99",
+          "hand-off p50",
+          "hand-off p99",
+          "step p50",
+          "step p99",
+          `wait p50<=${GOALS.queueWaitP50Ms}`,
+        ],
         ...waitRows(best, `burst c=${best.concurrency}`),
         ...anchorRows,
         ...waitRows(paced, `paced ${pacedRate}/s`),

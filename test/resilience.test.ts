@@ -3,8 +3,8 @@ import { createLogger } from "@leadflow/core/logger";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
 import { startWorker } from "../functions/worker/worker.ts";
+import { spawnWorker, startPrivateRedis } from "../scripts/support/processes.ts";
 import { sampleLead, startTestApi } from "./support/api.ts";
-import { spawnWorker, startPrivateRedis } from "./support/processes.ts";
 
 let simulator: Simulator;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ describe("Redis down between commit and enqueue", () => {
     );
     try {
       const { token } = await api.signup();
-      await redis.stop();
+      await redis.kill();
 
       const started = Date.now();
       const submitted = await api.call("POST", "/leads", { token, body: sampleLead() });
@@ -69,7 +69,7 @@ describe("Redis down between commit and enqueue", () => {
     } finally {
       await worker.close();
       await api.close();
-      await redis.stop();
+      await redis.kill();
     }
   });
 });

@@ -3,29 +3,11 @@
  * not the earlier ones have been answered, as webhooks arrive), so a slow API during the Redis outage shows up
  * as latency and in-flight requests instead of silently slowing the sender down.
  */
-import { sleep } from "./processes.ts";
+import { sleep } from "../../scripts/support/processes.ts";
+import { leadFor } from "../support/leads.ts";
 
-const MESSAGES = [
-  "Hi, how much would a full garden makeover cost? We'd like it done before June, budget around £4,000.",
-  "My boiler service booking ref BK-20931 never showed up today, this is unacceptable. Please call me back.",
-  "I'd like to upgrade my subscription to the premium plan and add an extra user, account no. AC-77120.",
-  "Click here for guaranteed SEO backlinks, rank your website on Google, limited-time offer!",
-  "hello?",
-  "Looking for a quote to repaint a three-bedroom house in Leeds next month. Can you send prices?",
-  "The heater you installed last week is leaking and stopped working. I want a refund or a repair, urgently.",
-  "Can we move our appointment for the carpet cleaning from Friday to Monday? Booking #CL-3341.",
-] as const;
-const CHANNELS = ["whatsapp", "webchat", "email", "other"] as const;
-
-export function chaosLead(i: number) {
-  const channel = CHANNELS[i % CHANNELS.length]!;
-  return {
-    name: `Chaos Lead ${i}`,
-    contact_channel: channel,
-    contact: channel === "email" ? `chaos${i}@example.com` : `+44 7700 ${String(900000 + i)}`,
-    message: `${MESSAGES[i % MESSAGES.length]!} (chaos #${i})`,
-  };
-}
+/** The i-th lead of the run; its message is tagged, so each lead is told apart from the others. */
+export const chaosLead = (i: number) => leadFor(i, { name: "Chaos Lead", email: "chaos", tag: "chaos" });
 
 export const idempotencyKey = (index: number) => `chaos-${index}`;
 

@@ -5,7 +5,7 @@
  * within about STALE_STEP_MS (the lease) plus a reconciler interval; the queue's own backlog adds to it.
  */
 import type pg from "pg";
-import { sleep } from "./processes.ts";
+import { sleep } from "../../scripts/support/processes.ts";
 
 export interface OrphanReport {
   victim: string;

@@ -14,12 +14,27 @@ const MESSAGES = [
 
 const CHANNELS = ["whatsapp", "webchat", "email", "other"] as const;
 
-export function leadFor(i: number): LeadInput {
+/** How one bench labels its leads: the name, the email address, and a tag that makes each message unique. */
+export interface LeadLabels {
+  /** `${name} ${i}` is the lead's name. */
+  name: string;
+  /** `${email}${i}@example.com` is the contact of an email lead. */
+  email: string;
+  /** When set, the message ends with ` (${tag} #${i})`, so no two leads of a run send the same message. */
+  tag?: string;
+}
+
+const BENCH_LABELS: LeadLabels = { name: "Bench Lead", email: "lead" };
+
+/** The i-th lead of a run: channels and messages in turn, so every run sends the same mix. */
+export function leadFor(i: number, labels: LeadLabels = BENCH_LABELS): LeadInput {
   const channel = CHANNELS[i % CHANNELS.length]!;
+  const message = MESSAGES[i % MESSAGES.length]!;
   return {
-    name: `Bench Lead ${i}`,
+    name: `${labels.name} ${i}`,
     contact_channel: channel,
-    contact: channel === "email" ? `lead${i}@example.com` : `+44 7700 ${String(900000 + (i % 99999))}`,
-    message: MESSAGES[i % MESSAGES.length]!,
+    contact:
+      channel === "email" ? `${labels.email}${i}@example.com` : `+44 7700 ${String(900000 + (i % 99999))}`,
+    message: labels.tag ? `${message} (${labels.tag} #${i})` : message,
   };
 }

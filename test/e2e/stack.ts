@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { loadConfig } from "@leadflow/core/config";
@@ -11,19 +10,12 @@ import { createApp } from "../../functions/api/app.ts";
 import { createApiDeps } from "../../functions/api/deps.ts";
 import { startSimulator } from "../../functions/simulator/server.ts";
 import { startWorker } from "../../functions/worker/worker.ts";
+import { freePort } from "../../scripts/support/processes.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 export const WEB_ENTRY = `${root}web/build/index.js`;
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitForHttp(url: string, child: ChildProcess, output: () => string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;

@@ -311,6 +311,61 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     expect(problems).toEqual([]);
   }, 90_000);
 
+  it("follows a transient failure live: the step is retried and the lead completes without a reload", async () => {
+    const problems: string[] = [];
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    watchConsole(page, problems);
+    diagnoseOnFailure(page, "retry");
+    await page.goto(`${stack.webUrl}/signup`);
+    await page.getByLabel("Email").fill(`e2e-retry-${randomUUID()}@example.test`);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create your account" }).click();
+    await page.waitForURL(/\/leads$/);
+
+    // The model answers classify's first call with an HTTP 500: a transient failure, retried through the queue.
+    // Every call of this lead takes a second more, so the page is open while the retry is pending.
+    const retryPath = await submitLead(page, {
+      name: "Retrying Rhea",
+      message: `Could you quote for cleaning our shop windows in Bath every month? (${randomUUID()}) [[sim classify=http_500*1 delay=1000]]`,
+    });
+    await page.goto(`${stack.webUrl}${retryPath}`);
+    await page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+    });
+    const classifyAttempts = () =>
+      page.getByTestId("step-classify").getByTestId("step-attempts").textContent();
+    const seen = new Set<string>();
+    const started = Date.now();
+    while (Date.now() - started < 25_000) {
+      const statuses = await stepStatuses(page);
+      seen.add(`${statuses.join(",")} classify attempts ${await classifyAttempts()}`);
+      if (statuses.every((s) => s === "completed")) break;
+      await page.waitForTimeout(100);
+    }
+    expect(await stepStatuses(page)).toEqual(["completed", "completed", "completed"]);
+    // The failed first call was on screen while the step waited for its retry, then the retry completed it.
+    expect([...seen].some((s) => !s.startsWith("completed") && s.endsWith("classify attempts 1"))).toBe(true);
+    await expect(classifyAttempts()).resolves.toBe("2");
+    await expect(page.getByTestId("step-extract").getByTestId("step-attempts").textContent()).resolves.toBe(
+      "1",
+    );
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    await expect(page.getByTestId("workflow-status").textContent()).resolves.toContain("Completed");
+    await expect(page.getByTestId("failed-step").count()).resolves.toBe(0);
+    // The model calls, also updated live: the first one failed with the transient code, the second succeeded.
+    await page.getByTestId("raw-attempts").locator("summary").click();
+    const calls = page.getByTestId("raw-attempts").locator("article h3");
+    await expect(calls.nth(0).textContent()).resolves.toMatch(
+      /Classify · call 1 ·\s*error\s*·\s*LLM_UNAVAILABLE/,
+    );
+    await expect(calls.nth(1).textContent()).resolves.toMatch(/Classify · call 2 ·\s*succeeded/);
+    await page.screenshot({ path: `${SCREENSHOTS}lead-retried.png`, fullPage: true });
+
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 45_000);
+
   it("works without JavaScript and refuses cross-site form posts", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();

@@ -1,154 +1,84 @@
-/** The API's JSON shapes as the web app reads them (DESIGN.md, core/leads/views.ts). */
+/**
+ * The API's JSON shapes as the web app reads them. Core defines them once (core/leads/views.ts,
+ * core/auth/views.ts, the step outputs in core/steps/); this module re-exports their types under the web app's
+ * names. Type-only: nothing of core reaches the browser or server bundle (`export type` is erased), and the
+ * modules named here import nothing heavier than zod's types, so the web app's type check stays free of the
+ * database and of Node's types.
+ */
 
-export const WORKFLOW_STATUSES = ["pending", "processing", "completed", "failed"] as const;
-export const CATEGORIES = ["sales_new", "sales_existing", "support", "spam", "unknown"] as const;
-export const QUEUES = ["sales", "support", "ignore", "needs_clarification"] as const;
-export const PRIORITIES = ["p0", "p1", "p2"] as const;
-export const CHANNELS = ["whatsapp", "webchat", "email", "other"] as const;
-export const STEP_NAMES = ["classify", "extract", "route"] as const;
+import type { StatsPeriod } from "@leadflow/core/leads/views";
+import type { Category } from "@leadflow/core/schemas/classification";
+import type { ContactChannel } from "@leadflow/core/schemas/lead";
+import type { Priority, RoutingQueue } from "@leadflow/core/schemas/routing";
+import type { WorkflowStatus } from "@leadflow/core/schemas/workflow";
 
-export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
-export type StepStatus = "not_started" | "processing" | "completed" | "failed" | "skipped";
+export type { PublicUser as User } from "@leadflow/core/auth/views";
+export type {
+  AttemptView as Attempt,
+  CountByKey,
+  LeadDetail,
+  LeadListItem,
+  LeadStats as Stats,
+  StepView,
+} from "@leadflow/core/leads/views";
+export type { ClassifyOutput } from "@leadflow/core/steps/classify";
+export type { ExtractOutput } from "@leadflow/core/steps/extract";
+export type { RouteOutput } from "@leadflow/core/steps/route";
 
-export interface User {
-  id: string;
-  email: string;
-  created_at: string;
-}
-
+/** The API's error envelope, `{"error": {...}}` (functions/api/errors.ts). */
 export interface ApiErrorBody {
   code: string;
   message: string;
   details?: { path: string; message: string }[];
 }
 
-export interface StepError {
-  code: string;
-  message: string;
-  retryable: boolean;
-  details?: unknown;
-}
-
-export interface LeadListItem {
-  id: string;
-  name: string;
-  contact_channel: string;
-  created_at: string;
-  status: WorkflowStatus;
-  category: string | null;
-  queue: string | null;
-  priority: string | null;
-  sla_minutes: number | null;
-}
-
-export interface StepView {
-  name: string;
-  status: StepStatus;
-  output: unknown;
-  error: StepError | null;
-  attempts: number;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-export interface LeadDetail extends LeadListItem {
-  contact: string | null;
-  message: string;
-  workflow: {
-    id: string;
-    status: WorkflowStatus;
-    error: StepError | null;
-    created_at: string;
-    updated_at: string;
-    finished_at: string | null;
-    steps: StepView[];
-  };
-}
-
-export interface Attempt {
-  step: string;
-  number: number;
-  outcome: string;
-  error: StepError | null;
-  latency_ms: number | null;
-  model: string | null;
-  prompt_version: string | null;
-  tokens: { prompt: number; completion: number; total: number } | null;
-  raw_response: string | null;
-  validation_errors: unknown;
-  repaired: string | null;
-  created_at: string;
-}
-
-export interface ClassifyOutput {
-  category: string;
-  confidence: number;
-  rationale: string;
-  low_confidence: boolean;
-  model: string;
-  prompt_version: string;
-}
-
-export interface ExtractOutput {
-  extracted_fields: Record<string, unknown>;
-  confidence: number;
-  rules_applied: { rule: string; detail: string }[];
-  model: string;
-  prompt_version: string;
-}
-
-export interface RoutingDecision {
-  queue: string;
-  priority: string;
-  sla_minutes: number;
-  recommended_next_action: string;
-  required_followups: string[];
-  explanation: string;
-}
-
-export interface RouteOutput {
-  routing_decision: RoutingDecision;
-  decided_by: Record<string, "rule" | "model">;
-  rules_applied: { rule: string; detail: string }[];
-  model: string;
-  prompt_version: string;
-}
-
+/** GET /meta (functions/api/routes/health.ts). */
 export interface Meta {
   llm: { provider: string; model: string; simulated: boolean };
 }
 
-export interface CountByKey {
-  key: string | null;
-  count: number;
-}
+// The values the pages offer (filters, the channel picker, the overview's periods) are needed at run time, so
+// they are listed here rather than imported from core's schemas (which would bring zod into the bundle). Each is
+// checked against core's union at compile time only: `satisfies` refuses a value core does not know, and
+// ListsNameEveryValue below refuses a list that misses one.
 
-export interface RateByCode {
-  code: string;
-  count: number;
-  rate: number;
-}
+export const WORKFLOW_STATUSES = [
+  "pending",
+  "processing",
+  "completed",
+  "failed",
+] as const satisfies readonly WorkflowStatus[];
+export const CATEGORIES = [
+  "sales_new",
+  "sales_existing",
+  "support",
+  "spam",
+  "unknown",
+] as const satisfies readonly Category[];
+export const QUEUES = [
+  "sales",
+  "support",
+  "ignore",
+  "needs_clarification",
+] as const satisfies readonly RoutingQueue[];
+export const PRIORITIES = ["p0", "p1", "p2"] as const satisfies readonly Priority[];
+export const CHANNELS = [
+  "whatsapp",
+  "webchat",
+  "email",
+  "other",
+] as const satisfies readonly ContactChannel[];
+export const STATS_PERIODS = ["24h", "7d", "30d"] as const satisfies readonly StatsPeriod[];
 
-export interface Stats {
-  period: string;
-  since: string;
-  until: string;
-  totals: { leads: number; pending: number; processing: number; completed: number; failed: number };
-  by_category: CountByKey[];
-  by_queue: CountByKey[];
-  by_priority: CountByKey[];
-  failures: {
-    workflows: (RateByCode & { still_failed: number })[];
-    calls_total: number;
-    calls: RateByCode[];
-  };
-  step_latency: {
-    step: string;
-    samples: number;
-    p50_ms: number | null;
-    p95_ms: number | null;
-    calls: number;
-    call_p50_ms: number | null;
-    call_p95_ms: number | null;
-  }[];
-}
+/** True when the list names every member of the union `T`. */
+type NamesEvery<T, List extends readonly T[]> = [Exclude<T, List[number]>] extends [never] ? true : false;
+type Assert<Check extends true> = Check;
+/** A compile-time check, nothing at run time: a list above that misses one of core's values fails here. */
+export type ListsNameEveryValue = [
+  Assert<NamesEvery<WorkflowStatus, typeof WORKFLOW_STATUSES>>,
+  Assert<NamesEvery<Category, typeof CATEGORIES>>,
+  Assert<NamesEvery<RoutingQueue, typeof QUEUES>>,
+  Assert<NamesEvery<Priority, typeof PRIORITIES>>,
+  Assert<NamesEvery<ContactChannel, typeof CHANNELS>>,
+  Assert<NamesEvery<StatsPeriod, typeof STATS_PERIODS>>,
+];
