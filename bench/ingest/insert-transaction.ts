@@ -1,3 +1,4 @@
+import { statementName } from "@leadflow/core/db/prepared";
 import { API_ROLE } from "@leadflow/core/db/scoped";
 import { intakeStatement } from "@leadflow/core/leads/intake";
 import type { LeadInput } from "@leadflow/core/schemas/lead";
@@ -18,6 +19,8 @@ const SAMPLE_USER = "00000000-0000-4000-8000-000000000000";
 const sample = new PgDialect().sqlToQuery(intakeStatement(SAMPLE_USER, leadBody(0), null, null));
 
 export const INTAKE = sample.sql;
+/** Core sends it as a named prepared statement; so does the raw loop, under the same name. */
+const INTAKE_NAME = statementName(INTAKE);
 
 /** The intake statement's parameters, in the order its text numbers them. */
 export function intakeParameters(userId: string, input: LeadInput): unknown[] {
@@ -39,7 +42,7 @@ export async function insertLeadTransaction(client: pg.PoolClient, userId: strin
   await client.query("begin");
   try {
     await client.query(SET_CALLER, [API_ROLE, userId]);
-    await client.query(INTAKE, intakeParameters(userId, input));
+    await client.query({ name: INTAKE_NAME, text: INTAKE, values: intakeParameters(userId, input) });
     await client.query("commit");
   } catch (err) {
     await client.query("rollback").catch(() => {});

@@ -15,7 +15,7 @@ export interface PgbenchOptions {
   seconds: number;
 }
 
-/** `$1, $2…` become pgbench variables; with `-M extended` pgbench sends those as parameters, as pg does. */
+/** `$1, $2…` become pgbench variables; with `-M prepared` pgbench sends those as parameters, as pg does. */
 const bind = (sql: string, names: string[]) => sql.replace(/\$(\d+)/g, (_, n) => names[Number(n) - 1]!);
 
 /**
@@ -51,7 +51,7 @@ export async function runPgbench(options: PgbenchOptions): Promise<RawResult | n
     await writeFile(scriptFile, SCRIPT);
     const args = [
       "--no-vacuum",
-      "--protocol=extended",
+      "--protocol=prepared",
       `--client=${options.clients}`,
       `--jobs=${options.threads}`,
       `--time=${options.seconds}`,
@@ -79,7 +79,7 @@ function parse(run: { code: number; output: string }, options: PgbenchOptions): 
     throw new Error(`pgbench failed (exit ${run.code}):\n${run.output}`);
   }
   return {
-    tool: `pgbench (-c ${options.clients} -j ${options.threads} -M extended)`,
+    tool: `pgbench (-c ${options.clients} -j ${options.threads} -M prepared)`,
     clients: options.clients,
     seconds: options.seconds,
     transactions,
