@@ -19,11 +19,18 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function removeIfFinished(queue: Queue, jobId: string) {
+/**
+ * Frees a job id for a re-enqueue: a finished job is removed so the id can run again, and so is an active one
+ * whose lock has lapsed (its worker died after fetching it, before it claimed the step); otherwise the add would
+ * be a no-op and the step would wait for BullMQ's own stalled-job check. BullMQ refuses to remove a job whose
+ * worker still holds its lock, so a live delivery is left alone.
+ */
+async function freeJobId(queue: Queue, jobId: string) {
   const existing = await queue.getJob(jobId);
   if (!existing) return;
   const state = await existing.getState();
   if (state === "completed" || state === "failed") await existing.remove();
+  else if (state === "active") await existing.remove().catch(() => {});
 }
 
 export const stepQueueName = (step: StepName) => `step-${step}`;
@@ -50,7 +57,7 @@ export function createBullmqStepQueue(
   return {
     queues,
     async enqueue(job, { delayMs, replaceFinished } = {}) {
-      if (replaceFinished) await removeIfFinished(queues[job.step], stepJobId(job));
+      if (replaceFinished) await freeJobId(queues[job.step], stepJobId(job));
       const added = queues[job.step].add(job.step, job, {
         jobId: stepJobId(job),
         delay: delayMs && delayMs > 0 ? Math.round(delayMs) : undefined,
@@ -116,7 +123,17 @@ export function fetchLoopSlots(concurrency: number): number[] {
  * by that queue's fetch loops).
  */
 export function startBullmqWorkers(
-  options: BullmqOptions & { concurrency: number; handler: StepJobHandler; steps?: readonly StepName[] },
+  options: BullmqOptions & {
+    concurrency: number;
+    handler: StepJobHandler;
+    steps?: readonly StepName[];
+    /**
+     * How long a fetched job stays locked without its worker's heartbeat (renewed at half this), and how often
+     * workers look for jobs whose lock lapsed. Past it, a dead worker's job can be taken back. BullMQ's default
+     * is 30 s.
+     */
+    lockMs?: number;
+  },
 ): BullmqWorkers {
   const redisOptions: RedisOptions = { maxRetriesPerRequest: null };
   const connections: Redis[] = [];
@@ -130,6 +147,7 @@ export function startBullmqWorkers(
           connection,
           prefix: options.prefix,
           concurrency: slots,
+          ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
         }),
     );
   });

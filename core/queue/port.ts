@@ -20,8 +20,9 @@ export interface StepJob {
 export interface EnqueueOptions {
   delayMs?: number;
   /**
-   * For the reconciler: when a job with this id already ran (completed or failed) without moving its step on,
-   * replace it so the step runs again; a job still waiting or running is left alone.
+   * For the reconciler: when a job with this id already ran (completed or failed) without moving its step on, or
+   * was fetched by a worker that is gone, replace it so the step runs again; a job still waiting, or held by a
+   * live worker, is left alone.
    */
   replaceFinished?: boolean;
 }
