@@ -5,12 +5,20 @@
 // The step consumers and the dead-letter consumer get an SQS message for a workflow that does not exist, so they
 // do their real first query against PostgreSQL (runStep answers not_claimed); the API gets GET /healthz through a
 // function URL event; migrate finds a database already migrated. DATABASE_URL's server hosts a bench database.
+// Then classify once more with a step that runs: its first event claims a real workflow's step, asks the model
+// (the simulator, answering at once), settles, and hands on to extract through SQS (fauxqs): what a cold start
+// whose first message is real work costs, the model's own latency aside.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { signUp } from "@leadflow/core/auth/users";
+import { connectDatabase } from "@leadflow/core/db/client";
+import { submitLead } from "@leadflow/core/leads/submit";
+import { startFauxqs } from "fauxqs";
 import { migrateDatabase } from "../core/db/migrate.ts";
 import { functionUrlEvent, sqsEvent, stepJobRecord } from "../functions/lambda/events.ts";
+import { startSimulator } from "../functions/simulator/server.ts";
 import {
   bundleBytes,
   LAMBDA_DIST,
@@ -77,16 +85,12 @@ function describe(name: LambdaFunctionName, result: unknown): string {
 function runChild(
   name: LambdaFunctionName | "empty",
   env: NodeJS.ProcessEnv,
+  event: unknown = name === "empty" ? undefined : firstEvent(name),
 ): Promise<ChildResult & { wall_ms: number }> {
   const args =
     name === "empty"
       ? ["-e", ""]
-      : [
-          CHILD,
-          `${LAMBDA_DIST}/${name}/index.mjs`,
-          JSON.stringify(firstEvent(name)),
-          `leadflow-bench-${name}`,
-        ];
+      : [CHILD, `${LAMBDA_DIST}/${name}/index.mjs`, JSON.stringify(event), `leadflow-bench-${name}`];
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -192,6 +196,57 @@ async function main() {
   console.log(
     `machine: ${cpus().length} CPUs, load average ${median(loads).toFixed(1)} during the runs; an empty node process took ${median(empty).toFixed(0)} ms from spawn to exit and node's start-up ${median([...runs.values()].flat().map((r) => r.startup_cpu_ms)).toFixed(0)} ms of CPU (wall times grow with load; cpu is user + system time)`,
   );
+
+  const real = await realStepRuns(url.toString(), env);
+  const totals = real.map((x) => x.import_ms + x.first_event_ms);
+  console.log(
+    `\nclassify, first event a step that runs (claim, model call on the simulator, settle, hand on through fauxqs): import ${cell(real.map((x) => x.import_ms))}, first event ${cell(real.map((x) => x.first_event_ms))}, import + first ${cell(totals)}, cpu ${cell(real.map((x) => x.cpu_ms))}; ${real[0]?.outcome}`,
+  );
+}
+
+/** Fresh classify processes, each handed the message of a step that is really there to claim. */
+async function realStepRuns(databaseUrl: string, baseEnv: NodeJS.ProcessEnv) {
+  const database = connectDatabase(databaseUrl, 2);
+  const simulator = await startSimulator({ port: 0 });
+  const fauxqs = await startFauxqs({ port: 0, logger: false });
+  try {
+    const user = await signUp(
+      database.db,
+      { email: `cold-start-${randomUUID()}@example.test`, password: "correct horse battery" },
+      10,
+    );
+    const queueUrl = (step: string) => fauxqs.createQueue(`cold-start-${step}`).queueUrl;
+    const env = {
+      ...baseEnv,
+      SQS_QUEUE_URL_CLASSIFY: queueUrl("classify"),
+      SQS_QUEUE_URL_EXTRACT: queueUrl("extract"),
+      SQS_QUEUE_URL_ROUTE: queueUrl("route"),
+      SQS_ENDPOINT: fauxqs.address,
+      OPENAI_BASE_URL: simulator.url,
+    };
+    const noQueue = { enqueue: async () => {}, close: async () => {} };
+    const results: Array<ChildResult & { wall_ms: number }> = [];
+    for (let i = 0; i < RUNS; i++) {
+      const lead = await submitLead({ db: database.db, queue: noQueue }, user.id, {
+        name: "Dana Whitfield",
+        contact_channel: "whatsapp",
+        contact: "+44 7700 900123",
+        message: "Hi, how much for a deep clean of a 3-bedroom flat in Leeds next Friday?",
+      });
+      const job = { workflowId: lead.workflow.id, step: "classify" as const, run: 1, try: 1 };
+      results.push(await runChild("classify", env, sqsEvent(stepJobRecord(job))));
+    }
+    const handedOn = fauxqs.inspectQueue("cold-start-extract")?.messages.ready.length ?? 0;
+    if (handedOn !== RUNS || simulator.stats().byStep.classify !== RUNS)
+      throw new Error(
+        `expected ${RUNS} model calls and hand-ons, got ${simulator.stats().byStep.classify} and ${handedOn}`,
+      );
+    return results;
+  } finally {
+    await fauxqs.stop();
+    await simulator.close();
+    await database.close();
+  }
 }
 
 await main();

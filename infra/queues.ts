@@ -16,6 +16,13 @@ const STEP_TIMEOUT = "90 seconds";
 const STEP_VISIBILITY = "3 minutes";
 /** Concurrent batches per step: caps the calls on the model provider without reserving account concurrency. */
 const MAX_CONCURRENCY = 10;
+/**
+ * Connections per step consumer instance. Each takes the worker role with SET ROLE, so RDS Proxy pins it to a
+ * database connection for as long as it stays open (docs/deploy.md, "The worker role behind RDS Proxy"): at most
+ * 3 steps × MAX_CONCURRENCY × this many, 60, well inside what a db.t4g.micro allows (about a hundred). A batch's
+ * five records share two connections: their statements take milliseconds, their model calls seconds.
+ */
+const STEP_POOL_SIZE = "2";
 
 const deadLetterQueues = Object.fromEntries(
   STEPS.map((step) => [
@@ -55,7 +62,7 @@ for (const step of STEPS) {
     bundled(step satisfies LambdaName, {
       description: `leadflow: ${step} step consumer`,
       timeout: STEP_TIMEOUT,
-      environment: { ...queueEnvironment, DATABASE_POOL_SIZE: "5" },
+      environment: { ...queueEnvironment, DATABASE_POOL_SIZE: STEP_POOL_SIZE },
       permissions: [sendToStepQueues],
     }),
     {

@@ -59,29 +59,6 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
-/**
- * On Lambda the execution role's credentials are in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- * AWS_SESSION_TOKEN). The SDK's default chain also carries SSO, STS, IMDS, ini-file and login providers with their
- * own nested clients; the bundles get the environment provider only.
- */
-const credentialsFromEnv: Plugin = {
-  name: "credentials-from-env",
-  setup(b) {
-    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
-      path: "credential-provider-node",
-      namespace: "lambda-credentials",
-    }));
-    b.onLoad({ filter: /.*/, namespace: "lambda-credentials" }, () => ({
-      contents: [
-        `import { fromEnv } from "@aws-sdk/credential-provider-env";`,
-        `export const defaultProvider = (init = {}) => fromEnv(init);`,
-      ].join("\n"),
-      resolveDir: root,
-      loader: "js",
-    }));
-  },
-};
-
 export interface BuiltBundle {
   name: LambdaFunctionName;
   /** The entry the Lambda handler names (index.handler). */
@@ -112,7 +89,8 @@ export async function buildLambdas(names: readonly LambdaFunctionName[] = LAMBDA
       entryPoints: { index: `${root}functions/lambda/${name}.ts` },
       outdir: dir,
       outExtension: { ".js": ".mjs" },
-      // Code loaded on demand (the AWS SDK, on the first enqueue) goes to chunks/ beside index.mjs.
+      // Code loaded on demand (the step consumers' OpenAI SDK, on the first model call) goes to chunks/ beside
+      // index.mjs.
       splitting: true,
       chunkNames: "chunks/[name]-[hash]",
       bundle: true,
@@ -124,9 +102,9 @@ export async function buildLambdas(names: readonly LambdaFunctionName[] = LAMBDA
       banner: { js: banner },
       // Optional native add-ons their packages load inside try/catch; the pure-JS paths are used without them.
       external: ["pg-native", "msgpackr-extract"],
-      // ESM builds first: the AWS SDK's tree-shake far better than its CommonJS ones.
+      // ESM builds first: they tree-shake far better than CommonJS ones.
       mainFields: ["module", "main"],
-      plugins: [withoutRedisClients, zodEnglishOnly, credentialsFromEnv],
+      plugins: [withoutRedisClients, zodEnglishOnly],
       logLevel: "warning",
       metafile: true,
     });

@@ -1,7 +1,7 @@
-import type { MessageAttributeValue, SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { type StepName, stepName } from "../schemas/workflow.ts";
 import { type StepJob, type StepQueue, stepJobId } from "./port.ts";
+import { type AwsCredentials, createSqsHttpClient, type SqsMessageAttribute } from "./sqs-http.ts";
 
 /** SQS delays a message by at most 15 minutes. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -12,79 +12,65 @@ export const JOB_ID_ATTRIBUTE = "JobId";
 
 export interface SqsStepQueueOptions {
   queueUrls: Record<StepName, string>;
-  /** A client of your own (tests, custom retries); otherwise one is made from region and endpoint. */
-  client?: SQSClient;
+  /** The signing region; by default the one the classify queue's URL names, else us-east-1. */
   region?: string;
-  /** An SQS-compatible server (fauxqs, LocalStack); unset on AWS. */
+  /** An SQS-compatible server (fauxqs, LocalStack); unset on AWS, where each queue URL names its endpoint. */
   endpoint?: string;
+  /** By default from the environment, as Lambda provides them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, …). */
+  credentials?: () => AwsCredentials;
+  /** For tests: the HTTP client and how retries wait. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
 
 export type SqsStepQueue = StepQueue & { queueUrls: Record<StepName, string> };
 
 /**
- * The AWS SDK is loaded on the first enqueue, not at import: a Lambda instance whose first requests only read
- * (most of the API's) never pays for it, and in the Lambda bundles it is a chunk of its own.
- */
-let sdk: Promise<typeof import("@aws-sdk/client-sqs")> | undefined;
-const loadSdk = () => {
-  sdk ??= import("@aws-sdk/client-sqs");
-  return sdk;
-};
-
-/**
  * The SQS adapter of the step queue. The message body is the StepJob as JSON. Standard queues deliver at least
  * once and cannot deduplicate, so a duplicate message is expected: runStep's claim in PostgreSQL makes the
  * second delivery change nothing. A delay longer than SQS's 15 minutes is sent as 15 minutes plus a NotBefore
- * attribute, and the consumer sends it on again until it is due (see `remainingDelayMs`).
+ * attribute, and the consumer sends it on again until it is due (see `remainingDelayMs`). Sending is SQS's
+ * SendMessage over fetch (./sqs-http.ts), not the AWS SDK: with GetQueueAttributes for `ping`, it is the only
+ * call the producer makes.
  */
 export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
   const now = options.now ?? Date.now;
-  let client: Promise<SQSClient> | undefined;
-  const getClient = () => {
-    client ??= options.client
-      ? Promise.resolve(options.client)
-      : loadSdk().then(
-          ({ SQSClient }) =>
-            new SQSClient({
-              region: options.region ?? regionFromQueueUrl(options.queueUrls.classify) ?? "us-east-1",
-              ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-            }),
-        );
-    return client;
-  };
+  const sqs = createSqsHttpClient({
+    region: options.region ?? regionFromQueueUrl(options.queueUrls.classify) ?? "us-east-1",
+    endpoint: options.endpoint,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
   return {
     queueUrls: options.queueUrls,
     async enqueue(job, { delayMs } = {}) {
       const { delaySeconds, notBefore } = sqsDelay(delayMs ?? 0, now());
-      const attributes: Record<string, MessageAttributeValue> = {
+      const attributes: Record<string, SqsMessageAttribute> = {
         [JOB_ID_ATTRIBUTE]: { DataType: "String", StringValue: stepJobId(job) },
       };
       if (notBefore !== undefined) {
         attributes[NOT_BEFORE_ATTRIBUTE] = { DataType: "Number", StringValue: String(notBefore) };
       }
-      const [{ SendMessageCommand }, sqs] = await Promise.all([loadSdk(), getClient()]);
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: options.queueUrls[job.step],
-          MessageBody: serializeStepJob(job),
-          DelaySeconds: delaySeconds,
-          MessageAttributes: attributes,
-        }),
-      );
+      await sqs.sendMessage({
+        QueueUrl: options.queueUrls[job.step],
+        MessageBody: serializeStepJob(job),
+        DelaySeconds: delaySeconds,
+        MessageAttributes: attributes,
+      });
     },
     async ping() {
-      // The cheapest call that proves each queue exists and that we may use it: one attribute of each.
-      const [{ GetQueueAttributesCommand }, sqs] = await Promise.all([loadSdk(), getClient()]);
+      // The cheapest call that proves each queue exists and that we may use it: one attribute of each, once
+      // (a readiness check answers now rather than after retries).
       await Promise.all(
         Object.values(options.queueUrls).map((QueueUrl) =>
-          sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] })),
+          sqs.getQueueAttributes({ QueueUrl, AttributeNames: ["QueueArn"] }, { attempts: 1 }),
         ),
       );
     },
     async close() {
-      // A client of the caller's stays open; one made here is ours to destroy.
-      if (client && !options.client) (await client).destroy();
+      // Nothing to release: each call is one fetch, over Node's shared connection pool.
     },
   };
 }

@@ -1,5 +1,6 @@
 import { type Config, loadConfig } from "@leadflow/core/config";
 import { connectDatabase } from "@leadflow/core/db/client";
+import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { createLogger } from "@leadflow/core/logger";
 
 /**
@@ -25,10 +26,15 @@ export const lambdaLogger = lazy(() =>
 );
 
 /**
- * Through RDS Proxy, which refuses the `-c role=` start-up option the container worker uses to work as
- * leadflow_worker: the functions connect as the configured user (docs/deploy.md, "Known gaps").
+ * The step consumers', the dead-letter consumer's and the reconciler's database: they work as leadflow_worker,
+ * as the container worker does. They reach PostgreSQL through RDS Proxy, which refuses the `-c role=` start-up
+ * parameter, so each new connection takes the role with SET ROLE before it serves anything (a connection on
+ * which that fails is closed, never used); see docs/deploy.md, "The worker role behind RDS Proxy".
  */
 export const lambdaDatabase = lazy(() => {
   const config = lambdaConfig();
-  return connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  return connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
+    role: WORKER_ROLE,
+    assumeRole: "set-role",
+  });
 });

@@ -1,4 +1,5 @@
-import { createLlmClientFromConfig } from "@leadflow/core/llm/client";
+import type { Config } from "@leadflow/core/config";
+import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
 import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
 import type { StepJob } from "@leadflow/core/queue/port";
@@ -25,12 +26,36 @@ export const stepConsumerDeps = lazy((): StepConsumerDeps => {
     runner: {
       db: lambdaDatabase().db,
       queue: createStepQueueFromConfig(config),
-      llm: createLlmClientFromConfig(config),
+      llm: llmOnFirstCall(config),
       settings: stepRunnerSettings(config),
       log,
     },
   };
 });
+
+/**
+ * The model client, loaded on its first call rather than at import. The OpenAI SDK is the largest part of a step
+ * bundle (about 40% of it) and brings up Node's fetch implementation as it loads; a cold start that claims
+ * nothing (a duplicate or superseded delivery) never needs it, and one that does pays for it once, just before a
+ * model call that takes seconds. In the bundles it is a chunk of its own, beside index.mjs.
+ */
+export function llmOnFirstCall(config: Config): LlmClient {
+  let client: Promise<LlmClient> | undefined;
+  const load = () => {
+    client ??= import("@leadflow/core/llm/client").then(
+      ({ createLlmClientFromConfig }) => createLlmClientFromConfig(config),
+      (err: unknown) => {
+        client = undefined; // not kept: the next call tries again
+        throw err;
+      },
+    );
+    return client;
+  };
+  return {
+    model: config.llm.model,
+    structured: async (request) => (await load()).structured(request),
+  };
+}
 
 /**
  * The SQS consumer of one step's queue. A message is a StepJob; runStep claims the step in PostgreSQL, so a

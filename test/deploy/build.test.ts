@@ -29,6 +29,31 @@ describe("npm run build:lambda", () => {
     // The whole function, chunks loaded on demand included.
     for (const [name, { bytes }] of Object.entries(sizes)) expect(bytes, name).toBeLessThan(MAX_BYTES);
 
+    // What a cold start loads before its first event: no AWS SDK anywhere (SQS is one signed fetch), and the step
+    // consumers load the OpenAI SDK on their first model call, from a chunk, not with index.mjs.
+    for (const name of LAMBDA_FUNCTIONS) {
+      const meta = JSON.parse(await readFile(`${LAMBDA_DIST}/${name}.meta.json`, "utf8")) as {
+        outputs: Record<string, { inputs: Record<string, unknown> }>;
+      };
+      const inputsOf = (output: string) => Object.keys(meta.outputs[output]?.inputs ?? {});
+      const all = Object.keys(meta.outputs).flatMap(inputsOf);
+      expect(
+        all.filter((i) => i.includes("node_modules/@aws-sdk/")),
+        name,
+      ).toEqual([]);
+      if (["classify", "extract", "route"].includes(name)) {
+        const entry = Object.keys(meta.outputs).find((o) => o.endsWith(`${name}/index.mjs`)) ?? "";
+        expect(
+          inputsOf(entry).filter((i) => i.includes("node_modules/openai/")),
+          name,
+        ).toEqual([]);
+        expect(
+          all.some((i) => i.includes("node_modules/openai/")),
+          name,
+        ).toBe(true);
+      }
+    }
+
     // The migrations travel with the migrate bundle, where core/db/migrate.ts looks for them.
     const journal = JSON.parse(
       await readFile(`${LAMBDA_DIST}/migrate/migrations/meta/_journal.json`, "utf8"),

@@ -377,12 +377,18 @@ describe("the API handler on Lambda", () => {
     });
     expect(other.status).toBe(401);
 
-    const { lambdaDatabase } = await import("../../functions/lambda/deps.ts");
-    const { rows } = await lambdaDatabase().pool.query(
-      "select count, window_ends_at > now() as open from rate_limit_counters where key = $1",
-      [rateLimitKeyDigest(`login:ip:${caller}`)],
-    );
-    expect(rows).toEqual([{ count: 7, open: true }]);
+    // Read as the database's owner: the worker Lambdas' connections (lambdaDatabase) work as leadflow_worker,
+    // which may not read the API's counters.
+    const owner = connectDatabase(process.env.DATABASE_URL!, 1);
+    try {
+      const { rows } = await owner.pool.query(
+        "select count, window_ends_at > now() as open from rate_limit_counters where key = $1",
+        [rateLimitKeyDigest(`login:ip:${caller}`)],
+      );
+      expect(rows).toEqual([{ count: 7, open: true }]);
+    } finally {
+      await owner.close();
+    }
   });
 
   it("answers /readyz with what the deployment depends on: the database and the SQS queues, no Redis", async () => {
