@@ -435,4 +435,35 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     await page.waitForURL(/\/login\?reason=signed_out/);
     await context.close();
   }, 30_000);
+
+  it("keeps what was typed before the page's scripts loaded", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    diagnoseOnFailure(page, "early-typing");
+    // The app's scripts are held back until the form has been typed into, as on a slow connection.
+    let release!: () => void;
+    const scriptsMayLoad = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = 0;
+    await page.route("**/_app/immutable/**", async (route) => {
+      held++;
+      await scriptsMayLoad;
+      await route.continue();
+    });
+    await page.goto(`${stack.webUrl}/login`, { waitUntil: "commit" });
+    await page.getByLabel("Email").fill("early@example.test");
+    expect(held).toBeGreaterThan(0);
+    release();
+    await page.waitForLoadState("networkidle");
+    expect(await page.getByLabel("Email").inputValue()).toBe("early@example.test");
+
+    // And the page did hydrate: a link now navigates on the client, without loading a page.
+    let pageLoads = 0;
+    page.on("load", () => pageLoads++);
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.getByRole("heading", { name: "Create your account" }).waitFor();
+    expect(pageLoads).toBe(0);
+    await context.close();
+  });
 });
