@@ -71,7 +71,8 @@ export function postgresRateLimitStore(db: Queryable): RateLimitStore {
           ceil(extract(epoch from (window_ends_at - now())) * 1000)::int as reset_ms`);
       const row = rows[0];
       if (!row) throw new Error("rate limit upsert returned no row");
-      return { count: row.count, resetMs: row.reset_ms > 0 ? row.reset_ms : windowMs };
+      // window_ends_at is kept to the millisecond, so rounding can put it a fraction past now + windowMs.
+      return { count: row.count, resetMs: row.reset_ms > 0 ? Math.min(row.reset_ms, windowMs) : windowMs };
     },
   };
 }
