@@ -16,7 +16,6 @@ import { signUp } from "@leadflow/core/auth/users";
 import { connectDatabase } from "@leadflow/core/db/client";
 import { submitLead } from "@leadflow/core/leads/submit";
 import { startFauxqs } from "fauxqs";
-import { migrateDatabase } from "../core/db/migrate.ts";
 import { functionUrlEvent, sqsEvent, stepJobRecord } from "../functions/lambda/events.ts";
 import { startSimulator } from "../functions/simulator/server.ts";
 import {
@@ -25,6 +24,7 @@ import {
   LAMBDA_FUNCTIONS,
   type LambdaFunctionName,
 } from "../scripts/build-lambda.ts";
+import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
 
 const GOAL_MS = 300;
 const CHILD = fileURLToPath(new URL("./cold-start-child.mjs", import.meta.url));
@@ -125,9 +125,9 @@ function runChild(
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function main() {
-  const url = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow");
-  url.pathname = "/leadflow_bench_cold_start";
-  await migrateDatabase(url.toString());
+  // A fresh database each run: steps an earlier run left unfinished would send the reconcile function to SQS.
+  const url = new URL(benchDatabaseUrl("leadflow_bench_cold_start"));
+  await recreateDatabase(url.toString());
   const fake = "https://sqs.us-east-1.amazonaws.com/123456789012";
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
