@@ -30,7 +30,12 @@ async function freeJobId(queue: Queue, jobId: string) {
   if (!existing) return;
   const state = await existing.getState();
   if (state === "completed" || state === "failed") await existing.remove();
-  else if (state === "active") await existing.remove().catch(() => {});
+  else if (state === "active") {
+    await existing.remove().catch((err: unknown) => {
+      // Still locked: a live worker holds it, and its own claim decides. Anything else is the caller's to see.
+      if (!(err instanceof Error && /locked/.test(err.message))) throw err;
+    });
+  }
 }
 
 export const stepQueueName = (step: StepName) => `step-${step}`;

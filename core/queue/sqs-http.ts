@@ -45,6 +45,8 @@ export interface SqsHttpOptions {
   maxAttempts?: number;
   /** One attempt's limit; the call fails (or retries) past it. */
   attemptTimeoutMs?: number;
+  /** A whole call's limit, its attempts and the waits between them included; no attempt starts past it. */
+  deadlineMs?: number;
   fetch?: typeof fetch;
   /** Waits between attempts (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
@@ -99,6 +101,18 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsCre
   return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
 }
 
+/** No answer, or not all of it: a timeout or a network failure, both worth another attempt. */
+function transportError(err: unknown, timeoutMs: number): SqsError {
+  const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+  return new SqsError(
+    timedOut
+      ? `SQS did not answer within ${timeoutMs} ms`
+      : `SQS could not be reached: ${(err as Error)?.message ?? err}`,
+    { code: timedOut ? "TimeoutError" : "NetworkingError", retryable: true },
+    { cause: err },
+  );
+}
+
 const md5Hex = (text: string) => createHash("md5").update(text, "utf8").digest("hex");
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -114,7 +128,7 @@ export function createSqsHttpClient(options: SqsHttpOptions) {
   const signingKeys = new Map<string, ArrayBuffer>();
 
   /** One signed request: the answer's JSON, or an SqsError that says whether trying again may help. */
-  async function attempt(action: string, queueUrl: string, body: string): Promise<Answer> {
+  async function attempt(action: string, queueUrl: string, body: string, timeoutMs: number): Promise<Answer> {
     const { accessKeyId, secretAccessKey, sessionToken } = credentials();
     const signed = await new AwsV4Signer({
       method: "POST",
@@ -139,20 +153,19 @@ export function createSqsHttpClient(options: SqsHttpOptions) {
         method: signed.method,
         headers: signed.headers,
         body,
-        signal: AbortSignal.timeout(attemptTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-      throw new SqsError(
-        timedOut
-          ? `SQS did not answer within ${attemptTimeoutMs} ms`
-          : `SQS could not be reached: ${(err as Error)?.message ?? err}`,
-        { code: timedOut ? "TimeoutError" : "NetworkingError", retryable: true },
-        { cause: err },
-      );
+      throw transportError(err, timeoutMs);
     }
     const requestId = response.headers.get("x-amzn-requestid") ?? undefined;
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      // The answer was cut off (or timed out) while its body arrived: as retryable as no answer at all.
+      throw transportError(err, timeoutMs);
+    }
     let json: Record<string, unknown> = {};
     try {
       json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
@@ -163,16 +176,24 @@ export function createSqsHttpClient(options: SqsHttpOptions) {
     return { json, status: response.status, requestId };
   }
 
-  /** Attempts until one succeeds, a failure is not worth retrying, or `attempts` are spent. */
+  /**
+   * Attempts until one succeeds, a failure is not worth retrying, `attempts` are spent, or the deadline would
+   * pass before the next one could start.
+   */
   async function call(action: string, input: { QueueUrl: string }, attempts = maxAttempts): Promise<Answer> {
     const body = JSON.stringify(input);
+    const deadline =
+      options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.deadlineMs;
     for (let n = 1; ; n++) {
+      const timeoutMs = Math.max(1, Math.min(attemptTimeoutMs, deadline - Date.now()));
       try {
-        return await attempt(action, input.QueueUrl, body);
+        return await attempt(action, input.QueueUrl, body, timeoutMs);
       } catch (err) {
         if (!(err instanceof SqsError) || !err.retryable || n >= attempts) throw err;
         const base = THROTTLING_CODES.has(err.code) ? THROTTLED_BASE_DELAY_MS : BASE_DELAY_MS;
-        await sleep(Math.floor(random() * Math.min(MAX_DELAY_MS, base * 2 ** n)));
+        const waitMs = Math.floor(random() * Math.min(MAX_DELAY_MS, base * 2 ** n));
+        if (Date.now() + waitMs >= deadline) throw err;
+        await sleep(waitMs);
       }
     }
   }

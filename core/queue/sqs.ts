@@ -7,6 +7,12 @@ import { type AwsCredentials, createSqsHttpClient, type SqsMessageAttribute } fr
 export const MAX_SQS_DELAY_SECONDS = 900;
 /** Set on a message whose delay was longer than SQS allows: epoch ms before which it must not run. */
 export const NOT_BEFORE_ATTRIBUTE = "NotBefore";
+/**
+ * Every caller enqueues after its commit and leaves a failed enqueue to the reconciler, so an enqueue must fail
+ * fast rather than hold an HTTP answer (the API Lambda stops at 30 s) or a step's batch hostage to SQS: at most
+ * this long, attempts and backoff included, as the BullMQ adapter's ENQUEUE_TIMEOUT_MS.
+ */
+export const ENQUEUE_DEADLINE_MS = 5_000;
 /** The deterministic job id, for logs and tracing (standard queues cannot deduplicate on it). */
 export const JOB_ID_ATTRIBUTE = "JobId";
 
@@ -18,6 +24,8 @@ export interface SqsStepQueueOptions {
   endpoint?: string;
   /** By default from the environment, as Lambda provides them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, …). */
   credentials?: () => AwsCredentials;
+  /** How long one enqueue may take, retries included (ENQUEUE_DEADLINE_MS by default). */
+  enqueueDeadlineMs?: number;
   /** For tests: the HTTP client and how retries wait. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
@@ -39,6 +47,7 @@ export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
   const sqs = createSqsHttpClient({
     region: options.region ?? regionFromQueueUrl(options.queueUrls.classify) ?? "us-east-1",
     endpoint: options.endpoint,
+    deadlineMs: options.enqueueDeadlineMs ?? ENQUEUE_DEADLINE_MS,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),

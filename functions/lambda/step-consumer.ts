@@ -42,13 +42,12 @@ export const stepConsumerDeps = lazy((): StepConsumerDeps => {
 export function llmOnFirstCall(config: Config): LlmClient {
   let client: Promise<LlmClient> | undefined;
   const load = () => {
-    client ??= import("@leadflow/core/llm/client").then(
-      ({ createLlmClientFromConfig }) => createLlmClientFromConfig(config),
-      (err: unknown) => {
-        client = undefined; // not kept: the next call tries again
+    client ??= import("@leadflow/core/llm/client")
+      .then(({ createLlmClientFromConfig }) => createLlmClientFromConfig(config))
+      .catch((err: unknown) => {
+        client = undefined; // neither a failed load nor a failed build is kept: the next call tries again
         throw err;
-      },
-    );
+      });
     return client;
   };
   return {

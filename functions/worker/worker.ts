@@ -30,8 +30,9 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
     redisUrl: config.REDIS_URL,
     prefix: config.REDIS_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
-    // A dead worker's fetched jobs come free no later than the reconciler may act on their steps (STALE_STEP_MS).
-    lockMs: Math.min(30_000, config.STALE_STEP_MS),
+    // A dead worker's fetched jobs come free no later than the reconciler may act on their steps (STALE_STEP_MS),
+    // but never so soon that a busy event loop misses its lock renewals (at half the lock) and loses live jobs.
+    lockMs: Math.min(30_000, Math.max(1_000, config.STALE_STEP_MS)),
     handler: async (job) => {
       const outcome = await runStep(deps, job);
       log.debug({ workflow_id: job.workflowId, step: job.step, try: job.try, outcome }, "step delivery done");

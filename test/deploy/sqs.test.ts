@@ -334,6 +334,29 @@ describe("SQS step queue against fauxqs", () => {
     );
   });
 
+  it("gives up within the enqueue deadline when SQS never answers, attempts and waits included", async () => {
+    let attempts = 0;
+    const silent = createSqsStepQueue({
+      queueUrls: urls,
+      endpoint: server.address,
+      credentials: () => credentials,
+      enqueueDeadlineMs: 300,
+      // A server that takes the request and never answers: only the abort ends each attempt.
+      fetch: (_input, init) => {
+        attempts++;
+        return new Promise<Response>((_, reject) => {
+          init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+        });
+      },
+    });
+    const started = performance.now();
+    await expect(silent.enqueue(job("classify"))).rejects.toMatchObject({ code: "TimeoutError" });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1_500);
+    expect(attempts).toBe(1);
+  });
+
   it("refuses an answer whose MD5 is not the body's, as the AWS SDK does", async () => {
     const corrupt = createSqsStepQueue({
       queueUrls: urls,
