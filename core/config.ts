@@ -37,6 +37,11 @@ const envSchema = z
      * to `postgres` with QUEUE_DRIVER=sqs (AWS Lambda, no Redis there), else `redis`.
      */
     RATE_LIMIT_STORE: z.enum(["redis", "postgres"]).optional(),
+    /**
+     * Believe X-Forwarded-For from a caller that also sends this secret in X-Leadflow-Forwarding-Secret: the web
+     * server, when the API's URL is public (AWS) and TRUST_PROXY must stay off. At least 32 characters.
+     */
+    FORWARDING_SECRET: z.string().min(32).optional(),
     /** Believe X-Forwarded-For (only behind a load balancer or CDN we run). */
     TRUST_PROXY: z
       .enum(["true", "false", "1", "0"])

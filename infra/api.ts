@@ -1,6 +1,7 @@
 import { bundled } from "./lambda.ts";
 import { migrated } from "./migrations.ts";
 import { queueEnvironment, sendToStepQueues, stepQueues } from "./queues.ts";
+import { forwardingSecret } from "./secrets.ts";
 
 /**
  * The Hono app through `hono/aws-lambda`, served by a function URL (no API Gateway to pay for or configure). It
@@ -13,7 +14,7 @@ export const api = new sst.aws.Function(
     description: "leadflow: HTTP API",
     url: true,
     timeout: "30 seconds",
-    environment: { ...queueEnvironment, DATABASE_POOL_SIZE: "2" },
+    environment: { ...queueEnvironment, DATABASE_POOL_SIZE: "2", FORWARDING_SECRET: forwardingSecret.value },
     permissions: [
       sendToStepQueues,
       {

@@ -1,4 +1,5 @@
 import { api } from "./api.ts";
+import { forwardingSecret } from "./secrets.ts";
 
 /**
  * The SvelteKit app on Lambda + CloudFront. SST builds it with `npm run build` in web/ and SST=1 set, with which
@@ -7,5 +8,6 @@ import { api } from "./api.ts";
  */
 export const web = new sst.aws.SvelteKit("Web", {
   path: "web",
-  environment: { API_URL: api.url },
+  // The browser's address travels to the API with the shared secret, so per-address limits count browsers.
+  environment: { API_URL: api.url, FORWARDING_SECRET: forwardingSecret.value },
 });

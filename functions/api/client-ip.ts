@@ -1,6 +1,17 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import type { AppEnv } from "./env.ts";
+
+/** The header the web server proves itself with (FORWARDING_SECRET), so its X-Forwarded-For is believed. */
+export const FORWARDING_SECRET_HEADER = "x-leadflow-forwarding-secret";
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/** Compared in constant time (over digests, so the lengths match too). */
+function sentBy(secret: string | undefined, sent: string | undefined): boolean {
+  return secret !== undefined && sent !== undefined && timingSafeEqual(digest(secret), digest(sent));
+}
 
 /**
  * The caller's address as AWS saw it, when the app is served by `hono/aws-lambda`'s handle: it passes the event's
@@ -16,12 +27,13 @@ function lambdaSourceIp(env: unknown): string | undefined {
 }
 
 /**
- * The caller's address. X-Forwarded-For is only believed behind a proxy we run (TRUST_PROXY), since anyone can
- * send it; otherwise the peer: on Lambda the source address of the event, on Node the socket's. In-process
+ * The caller's address. X-Forwarded-For is only believed behind a proxy we run (TRUST_PROXY), or from our own web
+ * server proving itself with FORWARDING_SECRET, since anyone can send it; otherwise the peer: on Lambda the source address of the event, on Node the socket's. In-process
  * calls (app.request in tests) have neither.
  */
 export function clientIp(c: Context<AppEnv>): string {
-  if (c.var.deps.config.TRUST_PROXY) {
+  const { TRUST_PROXY, FORWARDING_SECRET } = c.var.deps.config;
+  if (TRUST_PROXY || sentBy(FORWARDING_SECRET, c.req.header(FORWARDING_SECRET_HEADER))) {
     const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
     if (forwarded) return forwarded;
   }

@@ -35,6 +35,8 @@ type SqsHandler = Handler<SQSEvent, SQSBatchResponse>;
 let simulator: Simulator;
 let fauxqs: FauxqsServer;
 let sqs: SQSClient;
+/** What infra/ gives the API and the web server alike (sst.Secret ForwardingSecret). */
+const WEB_FORWARDING_SECRET = "web-server-forwarding-secret-0123456789";
 let apiHandler: Handler<
   ReturnType<typeof functionUrlEvent>,
   { statusCode: number; headers?: Record<string, string>; body: string }
@@ -70,6 +72,7 @@ beforeAll(async () => {
     DATABASE_POOL_SIZE: "5",
     // Low enough for the rate-limit test below, which counts per source address; the other tests sign up once.
     AUTH_RATE_LIMIT: "5",
+    FORWARDING_SECRET: WEB_FORWARDING_SECRET,
   });
   sqs = new SQSClient({
     region: "us-east-1",
@@ -377,6 +380,23 @@ describe("the API handler on Lambda", () => {
     });
     expect(other.status).toBe(401);
 
+    // The web server (one source address for every browser) forwards each browser's address with the shared
+    // secret: those budgets are the browsers', not the web server's. A wrong secret is no better than none.
+    const webServer = documentationIp();
+    const viaWeb = (browser: string, secret: string) =>
+      api("POST", "/auth/login", {
+        sourceIp: webServer,
+        headers: { "x-forwarded-for": browser, "x-leadflow-forwarding-secret": secret },
+        body: { email: `nobody-${randomUUID()}@example.test`, password: "wrong password" },
+      });
+    const browsers = Array.from({ length: 6 }, () => documentationIp());
+    const forwarded = await Promise.all(browsers.map((browser) => viaWeb(browser, WEB_FORWARDING_SECRET)));
+    expect(forwarded.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401]);
+    expect((await viaWeb(caller, WEB_FORWARDING_SECRET)).status).toBe(429);
+    const wrongSecret = [];
+    for (const browser of browsers) wrongSecret.push((await viaWeb(browser, "not-the-secret")).status);
+    expect(wrongSecret).toEqual([401, 401, 401, 401, 401, 429]);
+
     // Read as the database's owner: the worker Lambdas' connections (lambdaDatabase) work as leadflow_worker,
     // which may not read the API's counters.
     const owner = connectDatabase(process.env.DATABASE_URL!, 1);
@@ -385,7 +405,8 @@ describe("the API handler on Lambda", () => {
         "select count, window_ends_at > now() as open from rate_limit_counters where key = $1",
         [rateLimitKeyDigest(`login:ip:${caller}`)],
       );
-      expect(rows).toEqual([{ count: 7, open: true }]);
+      // 6 direct, 1 spoofed, 1 forwarded by the web server.
+      expect(rows).toEqual([{ count: 8, open: true }]);
     } finally {
       await owner.close();
     }

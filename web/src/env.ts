@@ -14,6 +14,11 @@ export const variables = defineEnvVars({
       return url.replace(/\/+$/, "");
     },
   },
+  FORWARDING_SECRET: {
+    description:
+      "The API's FORWARDING_SECRET: sent with the browser's address so the API's per-address limits count browsers, not this server.",
+    schema: (value) => value?.trim() || undefined,
+  },
   PROTOCOL_HEADER: {
     description:
       "adapter-node's proxy header naming the request protocol. When set, the request URL's protocol is trusted.",

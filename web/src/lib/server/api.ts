@@ -1,6 +1,6 @@
 import type { RequestEvent } from "@sveltejs/kit";
 import { error, redirect } from "@sveltejs/kit";
-import { API_URL } from "$app/env/private";
+import { API_URL, FORWARDING_SECRET } from "$app/env/private";
 import type { ApiErrorBody } from "../types.ts";
 import { clearSession } from "./session.ts";
 
@@ -22,8 +22,10 @@ export async function apiRequest<T>(
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const client = options.event ? clientAddress(options.event) : null;
   // Every call comes from this server; the browser's address lets the API's per-address limits tell users apart
-  // (the API believes it only with TRUST_PROXY, i.e. when only this server can reach it).
+  // (the API believes it only with TRUST_PROXY, i.e. when only this server can reach it, or FORWARDING_SECRET).
   if (client) headers["x-forwarded-for"] = client;
+  // Where the API cannot rely on TRUST_PROXY (its URL is public), this proves the address came from here.
+  if (client && FORWARDING_SECRET) headers["x-leadflow-forwarding-secret"] = FORWARDING_SECRET;
   if (options.body !== undefined) headers["content-type"] = "application/json";
   let response: Response;
   try {
