@@ -8,18 +8,13 @@ import { availableParallelism, loadavg } from "node:os";
 import { loadConfig } from "@leadflow/core/config";
 import { loadPostLeads } from "./ingest/api-load.ts";
 import { type ApiServer, signUpBenchUser, startApiServer } from "./ingest/api-server.ts";
-import {
-  benchDatabaseUrl,
-  countIntakeRows,
-  describeServer,
-  recreateDatabase,
-  resetIntakeTables,
-} from "./ingest/database.ts";
+import { BENCH_DATABASE, countIntakeRows, describeServer, resetIntakeTables } from "./ingest/database.ts";
 import { runPgLoop } from "./ingest/pg-loop.ts";
 import { runPgbench } from "./ingest/pgbench.ts";
 import { BENCH_REDIS_PREFIX, countQueuedClassifyJobs, deletePrefixKeys } from "./ingest/redis.ts";
 import { type Check, failedChecks, renderReport, type Summary, summaryJson } from "./ingest/report.ts";
 import { compareWithRaw, recordApiTransaction } from "./ingest/sql-drift.ts";
+import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
 
 const positiveInt = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
@@ -141,7 +136,7 @@ async function measureRaw(databaseUrl: string, userId: string) {
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const databaseUrl = benchDatabaseUrl(config.DATABASE_URL);
+  const databaseUrl = benchDatabaseUrl(BENCH_DATABASE, config.DATABASE_URL);
   const redisUrl = config.REDIS_URL;
 
   step(`database ${new URL(databaseUrl).pathname.slice(1)}: recreating and migrating`);

@@ -38,7 +38,7 @@ import { startSimulator } from "../functions/simulator/server.ts";
 import { CHAIN_JOB_OPTIONS, CHAIN_QUEUES } from "./support/chain.ts";
 import { BenchChild, killAllChildren } from "./support/child.ts";
 import { cpuCores, cpuSnapshot, machineTicks } from "./support/cpu.ts";
-import { recreateDatabase } from "./support/database.ts";
+import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
 import { leadFor } from "./support/leads.ts";
 import { profileSteps } from "./support/profile.ts";
 import { fmt, forEachLimited, percentile, round, sleep, table, verdict } from "./support/stats.ts";
@@ -74,11 +74,8 @@ const DEADLINE_AT = BENCH_STARTED + TIMEOUT_MS - Math.min(30_000, TIMEOUT_MS / 4
 
 const GOALS = { workflowsPerSecond: 150, queueWaitP50Ms: 5, latencyRatio: 1.2 };
 
-const baseDatabaseUrl = new URL(env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow");
 const DATABASE_NAME = "leadflow_bench_pipeline";
-const databaseUrl = new URL(baseDatabaseUrl);
-databaseUrl.pathname = `/${DATABASE_NAME}`;
-const DATABASE_URL = databaseUrl.toString();
+const DATABASE_URL = benchDatabaseUrl(DATABASE_NAME);
 /**
  * The worker may reach PostgreSQL another way (e.g. a Unix socket: `?host=/var/run/postgresql`) to compare
  * transports; BENCH_WORKER_DATABASE_URL must name the same database.

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/support/processes.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
@@ -18,16 +18,6 @@ export interface ApiServer {
   cpuSeconds(): Promise<number | null>;
   /** Synchronous last resort for an exit handler: no waiting, no shutdown. */
   kill(): void;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const address = probe.address();
-  probe.close();
-  if (!address || typeof address === "string") throw new Error("could not find a free port");
-  return address.port;
 }
 
 /**

@@ -1,14 +1,6 @@
-import { migrateDatabase } from "@leadflow/core/db/migrate";
 import pg from "pg";
 
 export const BENCH_DATABASE = "leadflow_bench";
-
-/** The configured server with the benchmark's own database name: real data is never touched. */
-export function benchDatabaseUrl(configuredUrl: string): string {
-  const url = new URL(configuredUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
-  return url.toString();
-}
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -18,16 +10,6 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
   } finally {
     await client.end();
   }
-}
-
-/** Drops what a previous run left (even with sessions still open) and migrates a fresh database. */
-export async function recreateDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  await withClient(admin.toString(), (client) =>
-    client.query(`drop database if exists "${BENCH_DATABASE}" with (force)`),
-  );
-  await migrateDatabase(url);
 }
 
 /**

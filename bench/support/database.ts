@@ -1,9 +1,15 @@
 import { migrateDatabase } from "@leadflow/core/db/migrate";
 import pg from "pg";
 
-/** DATABASE_URL (or the local default) with its database name replaced: a bench's own database on that server. */
-export function benchDatabaseUrl(name: string): string {
-  const url = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow");
+/**
+ * The configured server (DATABASE_URL, or the local default) with its database name replaced: a bench's own
+ * database there, so real data is never touched.
+ */
+export function benchDatabaseUrl(
+  name: string,
+  configuredUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow",
+): string {
+  const url = new URL(configuredUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { executePrepared } from "../db/prepared.ts";
+import { millisecondsInterval } from "../db/sql.ts";
 import type { StepJob } from "../queue/port.ts";
 import type { StepLead } from "../steps/types.ts";
 import type { HeldStep } from "./settle.ts";
-import { millisecondsInterval } from "./sql.ts";
 
 export interface Claim extends HeldStep {
   userId: string;

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
+import { jsonb } from "../db/sql.ts";
 import type { StepError, StepName } from "../schemas/workflow.ts";
-import { jsonb } from "./sql.ts";
 
 /** The step's own columns once it has failed for good (the caller guards which row). */
 export function failedStepAssignments(error: StepError): SQL {

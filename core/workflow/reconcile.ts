@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { millisecondsInterval } from "../db/sql.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
 import type { StepName } from "../schemas/workflow.ts";
 
@@ -28,6 +29,7 @@ export async function reconcile(
     requeued: 0,
     reasons: { never_enqueued: 0, claim_expired: 0, retry_lost: 0 },
   };
+  const grace = millisecondsInterval(options.graceMs);
   const lost = await deps.db.transaction(async (tx) => {
     const lock = await tx.execute<{ locked: boolean }>(
       sql`select pg_try_advisory_xact_lock(${RECONCILE_LOCK}) as locked`,
@@ -48,14 +50,14 @@ export async function reconcile(
         from workflow_steps s
         join workflows w on w.id = s.workflow_id
        where w.status in ('pending', 'processing')
-         and greatest(s.updated_at, w.updated_at) < now() - ${options.graceMs}::int * interval '1 millisecond'
+         and greatest(s.updated_at, w.updated_at) < now() - ${grace}
          and (
            (s.status = 'not_started' and (s.position = 0 or exists (
               select 1 from workflow_steps p
                where p.workflow_id = s.workflow_id and p.position = s.position - 1 and p.status = 'completed')))
            or (s.status = 'processing' and s.lease_until is not null and s.lease_until < now())
            or (s.status = 'processing' and s.lease_until is null
-               and coalesce(s.retry_at, s.updated_at) < now() - ${options.graceMs}::int * interval '1 millisecond')
+               and coalesce(s.retry_at, s.updated_at) < now() - ${grace})
          )
        order by s.updated_at
        limit ${options.batch ?? 1000}`);

@@ -1,10 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { executePrepared } from "../db/prepared.ts";
+import { jsonb, millisecondsInterval } from "../db/sql.ts";
 import type { CallRecord } from "../llm/types.ts";
 import type { StepError, StepName } from "../schemas/workflow.ts";
 import { afterStepFailed, failedStepAssignments } from "./fail-workflow.ts";
-import { jsonb, millisecondsInterval } from "./sql.ts";
 import { workflowSummaryAssignments } from "./summary.ts";
 
 /** A step this delivery claimed: every write is conditional on still holding it. */

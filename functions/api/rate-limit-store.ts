@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Queryable } from "@leadflow/core/db/client";
+import { millisecondsInterval } from "@leadflow/core/db/sql";
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 
@@ -62,7 +63,7 @@ export function postgresRateLimitStore(db: Queryable): RateLimitStore {
           )
         )
         insert into rate_limit_counters as c (key, count, window_ends_at)
-        values (${digest}, 1, now() + ${windowMs}::int * interval '1 millisecond')
+        values (${digest}, 1, now() + ${millisecondsInterval(windowMs)})
         on conflict (key) do update set
           count = case when c.window_ends_at > now() then c.count + 1 else 1 end,
           window_ends_at = case when c.window_ends_at > now() then c.window_ends_at else excluded.window_ends_at end
