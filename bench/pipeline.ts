@@ -224,12 +224,9 @@ function notRun(options: {
  * workflow id and step; the jobs are kept after completion (removeOnComplete keeps the last 10,000 per queue).
  */
 async function enqueueTimes(redis: Redis, workflows: Array<{ id: string; run: number }>) {
-  const keys = workflows.flatMap((w) =>
-    STEP_NAMES.map(
-      (step) =>
-        `${REDIS_PREFIX}:${stepQueueName(step)}:${stepJobId({ workflowId: w.id, step, run: w.run, try: 1 })}`,
-    ),
-  );
+  const jobKey = (workflowId: string, run: number, step: StepName) =>
+    `${REDIS_PREFIX}:${stepQueueName(step)}:${stepJobId({ workflowId, step, run, try: 1 })}`;
+  const keys = workflows.flatMap((w) => STEP_NAMES.map((step) => jobKey(w.id, w.run, step)));
   const times = new Map<string, number>();
   for (let i = 0; i < keys.length; i += 1000) {
     const pipeline = redis.pipeline();
@@ -239,9 +236,7 @@ async function enqueueTimes(redis: Redis, workflows: Array<{ id: string; run: nu
       if (value != null) times.set(keys[i + j]!, Number(value));
     });
   }
-  return (id: string, run: number, step: StepName) =>
-    times.get(`${REDIS_PREFIX}:${stepQueueName(step)}:${stepJobId({ workflowId: id, step, run, try: 1 })}`) ??
-    null;
+  return (id: string, run: number, step: StepName) => times.get(jobKey(id, run, step)) ?? null;
 }
 
 async function workflowFigures(db: ReturnType<typeof connectDatabase>["db"], redis: Redis) {
