@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigserial,
   check,
+  doublePrecision,
   customType,
   index,
   integer,
@@ -77,6 +78,9 @@ export const workflows = pgTable(
     queue: text("queue"),
     priority: text("priority"),
     slaMinutes: integer("sla_minutes"),
+    /** Why the workflow's current step is held back (provider flow control, the user's daily budget), and until when. */
+    waitingReason: text("waiting_reason"),
+    waitingUntil: timestamp("waiting_until", { withTimezone: true, precision: 3 }),
     leadCreatedAt: timestamp("lead_created_at", { withTimezone: true, precision: 3 }).notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -84,6 +88,7 @@ export const workflows = pgTable(
   },
   (t) => [
     check("workflows_status_check", inList("status", ["pending", "processing", "completed", "failed"])),
+    check("workflows_waiting_reason_check", inList("waiting_reason", ["provider_rate_limit", "user_budget"])),
     index("workflows_user_created_idx").on(t.userId, t.leadCreatedAt.desc(), t.leadId.desc()),
     index("workflows_user_status_idx").on(t.userId, t.status, t.leadCreatedAt.desc(), t.leadId.desc()),
     index("workflows_status_updated_idx").on(t.status, t.updatedAt),
@@ -108,6 +113,10 @@ export const workflowSteps = pgTable(
     attempts: integer("attempts").notNull().default(0),
     /** Queue deliveries that ended in a transient failure; bounded by STEP_MAX_ATTEMPTS. */
     transientFailures: integer("transient_failures").notNull().default(0),
+    /** Claims taken over after their lease ran out (the worker died or hung); bounded by STEP_MAX_TAKEOVERS. */
+    takeovers: integer("takeovers").notNull().default(0),
+    /** Deliveries put off by flow control or the user's budget; names each deferred delivery's queue job. */
+    waits: integer("waits").notNull().default(0),
     /** A claim on the step by one worker; a second delivery while it is in the future changes nothing. */
     leaseToken: uuid("lease_token"),
     leaseUntil: timestamp("lease_until", { withTimezone: true, precision: 3 }),
@@ -152,11 +161,15 @@ export const stepAttempts = pgTable(
     rawResponse: text("raw_response"),
     validationErrors: jsonb("validation_errors"),
     repaired: text("repaired"),
+    /** USD at LLM_PRICE_INPUT_PER_MTOK / LLM_PRICE_OUTPUT_PER_MTOK when the call was made; 0 without usage. */
+    costUsd: doublePrecision("cost_usd").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex("step_attempts_step_number_key").on(t.stepId, t.number),
     index("step_attempts_workflow_idx").on(t.workflowId, t.id),
+    // The user's tokens today (USER_DAILY_TOKEN_BUDGET) and per-period stats read attempts by user and time.
+    index("step_attempts_user_created_idx").on(t.userId, t.createdAt),
   ],
 );
 
@@ -197,3 +210,28 @@ export const rateLimitCounters = pgTable(
   },
   (t) => [index("rate_limit_counters_window_ends_idx").on(t.windowEndsAt)],
 );
+
+/**
+ * Provider flow control where there is no Redis (AWS Lambda): one row a model call in the last minute, with the
+ * tokens its answer reported, per provider (a digest of the base URL). No user_id, so no row-level security: the
+ * worker's role uses every row, the API's none (migration 0003).
+ */
+export const llmFlowCalls = pgTable(
+  "llm_flow_calls",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    provider: text("provider").notNull(),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
+    tokens: integer("tokens").notNull().default(0),
+  },
+  (t) => [index("llm_flow_calls_provider_at_idx").on(t.provider, t.at)],
+);
+
+/** A provider's pause after a 429 with Retry-After: every call to it waits until `paused_until`. */
+export const llmFlowState = pgTable("llm_flow_state", {
+  provider: text("provider").primaryKey(),
+  pausedUntil: timestamp("paused_until", { withTimezone: true, precision: 3 }),
+  /** Calls turned away in the current minute: how widely the next ones are spread (no thundering herd). */
+  deferred: integer("deferred").notNull().default(0),
+  deferredWindowEndsAt: timestamp("deferred_window_ends_at", { withTimezone: true, precision: 3 }),
+});
