@@ -2,8 +2,8 @@ import { sql } from "drizzle-orm";
 import {
   bigserial,
   check,
-  doublePrecision,
   customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
