@@ -1,4 +1,5 @@
 import pino from "pino";
+import { serializeError } from "./log-errors.ts";
 
 export type Logger = pino.Logger;
 
@@ -34,7 +35,8 @@ export function createLogger(
         ],
         censor: "[redacted]",
       },
-      serializers: { err: pino.stdSerializers.err },
+      // Errors go through one serializer that never keeps SQL text or bound parameters.
+      serializers: { err: serializeError, error: serializeError },
     },
     destination,
   );
