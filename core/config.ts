@@ -2,6 +2,10 @@ import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+/** Unset (or empty) means no limit. */
+const optionalLimit = z.preprocess((v) => (v === "" ? undefined : v), positiveInt.optional());
+const usdPerMillionTokens = z.coerce.number().min(0).max(10_000).default(0);
 
 const envSchema = z
   .object({
@@ -25,10 +29,27 @@ const envSchema = z
     LLM_MODEL: z.string().optional(),
     LLM_TIMEOUT_MS: positiveInt.default(20_000),
     SIMULATOR_PORT: port.default(4010),
+    /** The output ceiling sent with every call, so no answer runs on (and bills) without end. */
+    LLM_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(16).max(1_000_000).default(1024),
+    /** Which request field carries it: OpenAI's current name, or the older one some compatible servers know. */
+    LLM_MAX_TOKENS_PARAM: z.enum(["max_completion_tokens", "max_tokens"]).default("max_completion_tokens"),
+    /** What of an answer (raw text, validation errors) an attempt keeps; the rest is cut, and the cut marked. */
+    LLM_MAX_STORED_ANSWER_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(32_768),
+    /** Provider flow control shared by every worker: calls and reported tokens in any minute. */
+    LLM_REQUESTS_PER_MINUTE: optionalLimit,
+    LLM_TOKENS_PER_MINUTE: optionalLimit,
+    /** Tokens one user's steps may spend per UTC day; past it they wait for the next day. 0: no budget. */
+    USER_DAILY_TOKEN_BUDGET: nonNegativeInt.default(2_000_000),
+    LLM_PRICE_INPUT_PER_MTOK: usdPerMillionTokens,
+    LLM_PRICE_OUTPUT_PER_MTOK: usdPerMillionTokens,
     STEP_MAX_ATTEMPTS: positiveInt.default(5),
     STEP_BACKOFF_BASE_MS: positiveInt.default(1_000),
     STEP_BACKOFF_CAP_MS: positiveInt.default(60_000),
     STEP_MAX_REASKS: z.coerce.number().int().min(0).default(2),
+    /** Claims of one step lost to a dead or hung worker before the step fails: a poison lead ends. */
+    STEP_MAX_TAKEOVERS: positiveInt.default(3),
+    /** Runs of one workflow (the first and each POST /leads/:id/retry). */
+    WORKFLOW_MAX_RUNS: positiveInt.default(5),
     WORKER_CONCURRENCY: positiveInt.default(8),
     AUTH_RATE_LIMIT: positiveInt.default(10),
     LEADS_RATE_LIMIT: positiveInt.default(120),
@@ -99,6 +120,15 @@ const envSchema = z
         apiKey: env.OPENAI_API_KEY ?? (provider === "simulator" ? "simulator" : "none"),
         model: env.LLM_MODEL ?? (provider === "simulator" ? "leadflow-simulator" : "gpt-4o-mini"),
         timeoutMs: env.LLM_TIMEOUT_MS,
+        maxOutputTokens: env.LLM_MAX_OUTPUT_TOKENS,
+        maxTokensParam: env.LLM_MAX_TOKENS_PARAM,
+        maxStoredAnswerBytes: env.LLM_MAX_STORED_ANSWER_BYTES,
+        requestsPerMinute: env.LLM_REQUESTS_PER_MINUTE ?? null,
+        tokensPerMinute: env.LLM_TOKENS_PER_MINUTE ?? null,
+        pricing: {
+          inputPerMillion: env.LLM_PRICE_INPUT_PER_MTOK,
+          outputPerMillion: env.LLM_PRICE_OUTPUT_PER_MTOK,
+        },
       },
     };
   });

@@ -8,6 +8,7 @@ export type DomainErrorCode =
   | "invalid_credentials"
   | "not_found"
   | "not_failed"
+  | "retry_limit"
   | "idempotency_conflict"
   | "rate_limited"
   | "service_unavailable";

@@ -31,6 +31,9 @@ beforeAll(async () => {
       maxAttempts: 3,
       maxReasks: 2,
       leaseMs: 60_000,
+      maxTakeovers: 3,
+      userDailyTokenBudget: 0,
+      pricing: { inputPerMillion: 0, outputPerMillion: 0 },
       backoff: { baseMs: 10, capMs: 50, maxRetryAfterMs: 1000 },
     },
   };

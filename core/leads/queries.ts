@@ -1,10 +1,17 @@
-import { and, asc, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
 import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { type AttemptView, iso, type LeadDetail, type LeadListItem } from "./views.ts";
+import {
+  type AttemptView,
+  iso,
+  type LeadDetail,
+  type LeadListItem,
+  roundUsd,
+  type WorkflowWaiting,
+} from "./views.ts";
 
 export interface ListFilter {
   limit: number;
@@ -118,6 +125,14 @@ export async function getLeadIn(db: Queryable, userId: string, leadId: string): 
     .from(workflowSteps)
     .where(and(eq(workflowSteps.workflowId, row.workflow.id), eq(workflowSteps.userId, userId)))
     .orderBy(asc(workflowSteps.position));
+  const [usage] = await db
+    .select({
+      prompt: sql<number>`coalesce(sum((${stepAttempts.tokens}->>'prompt')::bigint), 0)::float8`,
+      completion: sql<number>`coalesce(sum((${stepAttempts.tokens}->>'completion')::bigint), 0)::float8`,
+      costUsd: sql<number>`coalesce(sum(${stepAttempts.costUsd}), 0)::float8`,
+    })
+    .from(stepAttempts)
+    .where(and(eq(stepAttempts.workflowId, row.workflow.id), eq(stepAttempts.userId, userId)));
   const w = row.workflow;
   return {
     ...toListItem(row),
@@ -130,6 +145,12 @@ export async function getLeadIn(db: Queryable, userId: string, leadId: string): 
       created_at: w.createdAt.toISOString(),
       updated_at: w.updatedAt.toISOString(),
       finished_at: iso(w.finishedAt),
+      waiting:
+        w.waitingReason && w.waitingUntil
+          ? { reason: w.waitingReason as WorkflowWaiting["reason"], until: w.waitingUntil.toISOString() }
+          : null,
+      tokens: { prompt: usage?.prompt ?? 0, completion: usage?.completion ?? 0 },
+      cost_usd: roundUsd(usage?.costUsd ?? 0),
       steps: steps.map((s) => ({
         name: s.name,
         status: s.status,
@@ -171,6 +192,7 @@ async function listAttemptsIn(
       raw_response: a.rawResponse,
       validation_errors: a.validationErrors ?? null,
       repaired: a.repaired,
+      cost_usd: roundUsd(a.costUsd),
       created_at: a.createdAt.toISOString(),
     })),
   };

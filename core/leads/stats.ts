@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
-import type { CountByKey, LeadStats, StatsPeriod } from "./views.ts";
+import { type CountByKey, type LeadStats, roundUsd, type StatsPeriod } from "./views.ts";
 
 export type { CountByKey, LeadStats, RateByCode, StatsPeriod, StepLatency } from "./views.ts";
 
@@ -74,11 +74,15 @@ export async function leadStats(
   }));
 
   const callsResult = await db.execute(sql`
-    select a.error->>'code' as code, count(*)::int as count
+    select a.error->>'code' as code, count(*)::int as count,
+      coalesce(sum((a.tokens->>'prompt')::bigint), 0)::float8 as prompt_tokens,
+      coalesce(sum((a.tokens->>'completion')::bigint), 0)::float8 as completion_tokens,
+      coalesce(sum(a.cost_usd), 0)::float8 as cost_usd
     from step_attempts a
     where a.user_id = ${userId} and a.created_at >= ${since} and a.created_at <= ${now}
     group by 1`);
   const callsTotal = callsResult.rows.reduce((sum, r) => sum + num(r.count), 0);
+  const total = (column: string) => callsResult.rows.reduce((sum, r) => sum + num(r[column]), 0);
   const calls = callsResult.rows
     .filter((r) => r.code !== null && r.code !== undefined)
     .map((r) => ({
@@ -128,5 +132,7 @@ export async function leadStats(
     by_priority,
     failures: { workflows, calls_total: callsTotal, calls },
     step_latency,
+    tokens: { prompt: total("prompt_tokens"), completion: total("completion_tokens") },
+    cost_usd: roundUsd(total("cost_usd")),
   };
 }

@@ -93,6 +93,9 @@ export async function submitLeadOnce(
         created_at: created.workflow_created_at,
         updated_at: created.workflow_updated_at,
         finished_at: null,
+        waiting: null,
+        tokens: { prompt: 0, completion: 0 },
+        cost_usd: 0,
         steps: STEP_NAMES.map((name) => ({
           name,
           status: "not_started",

@@ -36,8 +36,18 @@ export interface LeadDetail extends LeadListItem {
     created_at: string;
     updated_at: string;
     finished_at: string | null;
+    /** Why the current step is held back, and until when; null while nothing holds it. */
+    waiting: WorkflowWaiting | null;
+    /** Every model call of every run: tokens as the answers reported them, and their cost. */
+    tokens: { prompt: number; completion: number };
+    cost_usd: number;
     steps: StepView[];
   };
+}
+
+export interface WorkflowWaiting {
+  reason: "provider_rate_limit" | "user_budget";
+  until: string;
 }
 
 /** One model call of a step (GET /leads/:id/attempts). */
@@ -53,6 +63,7 @@ export interface AttemptView {
   raw_response: string | null;
   validation_errors: unknown;
   repaired: string | null;
+  cost_usd: number;
   created_at: string;
 }
 
@@ -103,6 +114,12 @@ export interface LeadStats {
     calls: RateByCode[];
   };
   step_latency: StepLatency[];
+  /** Every model call made in the period (re-asks and retries included): tokens reported, and their cost. */
+  tokens: { prompt: number; completion: number };
+  cost_usd: number;
 }
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Dollars to a millionth of a cent: sums of float costs otherwise show binary noise (0.30000000000000004). */
+export const roundUsd = (usd: number) => Math.round(usd * 1e8) / 1e8;

@@ -247,6 +247,95 @@ describe("every fault kind maps to its outcome and code", () => {
   });
 });
 
+describe("hostile and broken providers", () => {
+  it.each([
+    ["nul_string", "U+0000"],
+    ["lone_surrogate", "unpaired surrogate"],
+  ])("%s: a string PostgreSQL cannot store is AI_SCHEMA_MISMATCH, at every step", async (fault) => {
+    const cases = [
+      ["classify", classification, "rationale"],
+      ["extract", extractionFor("sales_new"), "extracted_fields.customer_name"],
+      ["route", routing, "routing_decision.explanation"],
+    ] as const;
+    for (const [step, schema, field] of cases) {
+      const result = expectInvalid(
+        await client.structured(
+          stepRequest(step, schema as z.ZodType, `Quote please [[sim ${step}=${fault}]]`),
+        ),
+        "AI_SCHEMA_MISMATCH",
+      );
+      expect(result.validationErrors).toEqual([`${field}: must not contain U+0000 or an unpaired surrogate`]);
+      // The attempt log keeps the answer as sent, written storably.
+      expect(result.call.rawResponse).toMatch(/ok\\u(0000|d800)then/);
+    }
+  });
+
+  it("huge_answer is refused and stored cut to the configured size, the cut marked", async () => {
+    const small = createLlmClient({
+      baseURL: simulator.url,
+      apiKey: API_KEY,
+      model: CONFIGURED_MODEL,
+      timeoutMs: 5000,
+      maxStoredAnswerBytes: 4096,
+    });
+    const result = expectInvalid(
+      await small.structured(stepRequest("classify", classification, "Hi [[sim classify=huge_answer]]")),
+      "AI_SCHEMA_MISMATCH",
+    );
+    const raw = result.call.rawResponse ?? "";
+    expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(4096);
+    expect(raw).toMatch(/ \[…cut: \d{7} bytes in all\]$/);
+    expect(result.validationErrors).toEqual(["rationale: Too big: expected string to have <=600 characters"]);
+  });
+
+  it("whitespace_flood ending at the token limit is a re-askable LLM_TRUNCATED", async () => {
+    const result = expectInvalid(await classify("Hi [[sim classify=whitespace_flood]]"), "LLM_TRUNCATED");
+    expect(Buffer.byteLength(result.call.rawResponse ?? "")).toBeLessThanOrEqual(32_768);
+  });
+
+  it.each([
+    ["html_200", "an HTML or XML page"],
+    ["empty_choices", "an empty choices list"],
+    ["no_message", "a choice without a message"],
+  ])("%s is a retryable LLM_UNAVAILABLE that says what came back", async (fault, what) => {
+    const result = expectError(await classify(`Hi [[sim classify=${fault}]]`), "LLM_UNAVAILABLE", true);
+    expect(result.error.message).toBe(
+      `The model server answered HTTP 200 with ${what}, not a chat completion; check OPENAI_BASE_URL ` +
+        "(an OpenAI-compatible server's URL usually ends in /v1).",
+    );
+    // What came back is kept for the attempt log: the page, or the JSON that was not a completion.
+    expect(result.call.rawResponse).toMatch(/\[simulated\]|"model":"leadflow-simulator"/);
+  });
+
+  it("insufficient_quota is a permanent LLM_BAD_REQUEST, not a rate limit", async () => {
+    const result = expectError(
+      await classify("Hi [[sim classify=insufficient_quota]]"),
+      "LLM_BAD_REQUEST",
+      false,
+    );
+    expect(result.error.message).toMatch(/quota is used up \(HTTP 429 insufficient_quota\)/);
+    expect(result.retryAfterMs).toBeNull();
+  });
+
+  it("sends the output ceiling on every call, under the configured parameter name", async () => {
+    const before = simulator.stats().byOutputCeiling;
+    await classify("Quote for a deep clean");
+    const legacy = createLlmClient({
+      baseURL: simulator.url,
+      apiKey: API_KEY,
+      model: CONFIGURED_MODEL,
+      timeoutMs: 5000,
+      maxOutputTokens: 256,
+      maxTokensParam: "max_tokens",
+    });
+    await legacy.structured(stepRequest("classify", classification, "Quote for a deep clean"));
+    const after = simulator.stats().byOutputCeiling;
+    expect(after.max_completion_tokens - before.max_completion_tokens).toBe(1);
+    expect(after.max_tokens - before.max_tokens).toBe(1);
+    expect(after.none).toBe(0);
+  });
+});
+
 describe("rate limits", () => {
   it("reads Retry-After from a 429: one second by default, or what the directive says", async () => {
     expect(

@@ -17,6 +17,8 @@ import type { z } from "zod";
 import type { Config } from "../config.ts";
 import type { StepError, StepErrorCode } from "../schemas/workflow.ts";
 import { parseStructured } from "./parse.ts";
+import { limitResponseBytes, responseTooLarge } from "./response-limit.ts";
+import { storedErrors, storedText } from "./stored-answer.ts";
 import {
   type CallRecord,
   type LlmClient,
@@ -49,6 +51,11 @@ export interface LlmClientOptions {
   /** The model asked for; the model a response reports wins in the call record. */
   model: string;
   timeoutMs: number;
+  /** The output ceiling of every call (LLM_MAX_OUTPUT_TOKENS) and the request field that carries it. */
+  maxOutputTokens?: number;
+  maxTokensParam?: "max_completion_tokens" | "max_tokens";
+  /** What a call record keeps of an answer or error body (LLM_MAX_STORED_ANSWER_BYTES). */
+  maxStoredAnswerBytes?: number;
   /**
    * Receives failures the client could not classify (they become INTERNAL). The step error carries no detail
    * by design, so this is where a caller logs the cause.
@@ -58,10 +65,26 @@ export interface LlmClientOptions {
 
 /** Error bodies are kept for the attempt log, but only an excerpt: a proxy's HTML error page can be huge. */
 const MAX_ERROR_BODY_CHARS = 2000;
+/** The default ceilings, as the configuration's: a client built without them is still bounded. */
+const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
+const DEFAULT_MAX_STORED_ANSWER_BYTES = 32_768;
+/** No answer to a call capped at a few thousand tokens is this big; past it the body is not read on. */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** A model name is the provider's to choose, but it lands in every attempt row. */
+const MAX_MODEL_NAME_BYTES = 200;
 
 export function createLlmClientFromConfig(config: Pick<Config, "llm">): LlmClient {
-  const { baseURL, apiKey, model, timeoutMs } = config.llm;
-  return createLlmClient({ baseURL, apiKey, model, timeoutMs });
+  const { baseURL, apiKey, model, timeoutMs, maxOutputTokens, maxTokensParam, maxStoredAnswerBytes } =
+    config.llm;
+  return createLlmClient({
+    baseURL,
+    apiKey,
+    model,
+    timeoutMs,
+    maxOutputTokens,
+    maxTokensParam,
+    maxStoredAnswerBytes,
+  });
 }
 
 export function createLlmClient(options: LlmClientOptions): LlmClient {
@@ -71,7 +94,12 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     apiKey: options.apiKey,
     maxRetries: 0,
     timeout: options.timeoutMs,
+    fetch: limitResponseBytes(globalThis.fetch, MAX_RESPONSE_BYTES),
   });
+  const ceiling = {
+    [options.maxTokensParam ?? "max_completion_tokens"]: options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+  } as { max_completion_tokens?: number; max_tokens?: number };
+  const maxStoredBytes = options.maxStoredAnswerBytes ?? DEFAULT_MAX_STORED_ANSWER_BYTES;
 
   async function structured<T>(request: StructuredRequest<T>): Promise<StructuredResult<T>> {
     const started = performance.now();
@@ -83,17 +111,39 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         messages: request.messages,
         // The zod schema is the one source of truth: the same object builds the strict JSON schema and validates.
         response_format: responseFormat(request.schema, request.schemaName),
+        // Without a ceiling a runaway (or hostile) server decides how long an answer runs and what it costs.
+        ...ceiling,
       });
     } catch (error) {
-      return failure(error, elapsed(), options);
+      return storable(failure(error, elapsed(), options), maxStoredBytes);
     }
-    return interpret(completion, request, elapsed(), options);
+    return storable(interpret(completion, request, elapsed(), options), maxStoredBytes);
   }
 
   return { model: options.model, structured };
 }
 
-/** Turns a completed HTTP exchange into ok or invalid; only a response that is not a chat completion is INTERNAL. */
+/**
+ * Whatever a result carries into the attempt log (the raw answer or error body, the validation errors, the model
+ * name the server reported) made storable and bounded, in one place, for every outcome.
+ */
+function storable<T>(result: StructuredResult<T>, maxBytes: number): StructuredResult<T> {
+  const call: CallRecord = {
+    ...result.call,
+    model: storedText(result.call.model, MAX_MODEL_NAME_BYTES),
+    rawResponse: result.call.rawResponse === null ? null : storedText(result.call.rawResponse, maxBytes),
+  };
+  if (result.outcome !== "invalid") return { ...result, call };
+  const validationErrors = storedErrors(result.validationErrors, maxBytes);
+  return {
+    ...result,
+    call,
+    validationErrors,
+    error: { ...result.error, details: { validation_errors: validationErrors } },
+  };
+}
+
+/** Turns a completed HTTP exchange into ok or invalid, or LLM_UNAVAILABLE when it is not a chat completion. */
 function interpret<T>(
   completion: ChatCompletion,
   request: StructuredRequest<T>,
@@ -108,11 +158,17 @@ function interpret<T>(
     rawResponse,
   });
   if (!choice?.message) {
+    // A proxy's login or error page, or a server that is not the model: transient as far as we can tell, so it
+    // is retried with backoff like a 5xx, and the message says what came instead.
     return {
       outcome: "error",
-      error: stepError("INTERNAL", "The model server sent a response that is not a chat completion."),
+      error: stepError(
+        "LLM_UNAVAILABLE",
+        `The model server answered HTTP 200 with ${describeNonCompletion(completion)}, not a chat completion; ` +
+          "check OPENAI_BASE_URL (an OpenAI-compatible server's URL usually ends in /v1).",
+      ),
       retryAfterMs: null,
-      call: call(null),
+      call: call(typeof completion === "string" ? completion : JSON.stringify(completion ?? null)),
     };
   }
 
@@ -153,6 +209,20 @@ function interpret<T>(
   return invalid(parsed.code, message, parsed.validationErrors, call(content ?? null));
 }
 
+/** What came back instead of a chat completion, in a few words for the step's error message. */
+function describeNonCompletion(body: unknown): string {
+  if (typeof body === "string") {
+    if (/^\s*</.test(body)) return "an HTML or XML page";
+    return body.trim() === "" ? "an empty body" : "a body that is not JSON";
+  }
+  if (body === undefined || body === null) return "an empty body";
+  if (typeof body !== "object") return "a JSON value that is not an object";
+  const choices = (body as { choices?: unknown }).choices;
+  if (!Array.isArray(choices)) return "a JSON object without choices";
+  if (choices.length === 0) return "an empty choices list";
+  return "a choice without a message";
+}
+
 function invalid<T>(
   code: StepErrorCode,
   message: string,
@@ -188,13 +258,35 @@ function failure<T>(error: unknown, latencyMs: number, options: LlmClientOptions
   ) {
     return result("LLM_TIMEOUT", `The model did not answer within ${options.timeoutMs} ms.`);
   }
+  const tooLarge = responseTooLarge(error);
+  if (tooLarge) {
+    return result(
+      "LLM_UNAVAILABLE",
+      `The model server sent more than ${tooLarge.limitBytes} bytes in one answer; check OPENAI_BASE_URL.`,
+    );
+  }
   if (error instanceof APIConnectionError) {
     return result("LLM_UNAVAILABLE", "The model server could not be reached.");
+  }
+  if (error instanceof SyntaxError) {
+    // The SDK parses a JSON content type itself; a body that breaks it is the server's fault, as a 5xx is.
+    return result(
+      "LLM_UNAVAILABLE",
+      "The model server answered with a JSON content type but a body that is not JSON; check OPENAI_BASE_URL.",
+    );
   }
   if (error instanceof APIError && typeof error.status === "number") {
     call.rawResponse = errorBodyExcerpt(error, options.apiKey);
     const status = error.status;
     const retryAfterMs = parseRetryAfter(error.headers);
+    if (error instanceof RateLimitError && isQuotaExhausted(error)) {
+      // OpenAI sends "insufficient_quota" as a 429, but waiting never helps: the account has no credit left.
+      return result(
+        "LLM_BAD_REQUEST",
+        "The model provider refused the call: the account's quota is used up (HTTP 429 insufficient_quota); " +
+          "check its plan and billing.",
+      );
+    }
     if (error instanceof RateLimitError) {
       return result(
         "LLM_RATE_LIMITED",
@@ -232,6 +324,15 @@ function stepError(code: StepErrorCode, message: string, details?: Record<string
   const error: StepError = { code, message, retryable: RETRYABLE_CODES.has(code) };
   if (details) error.details = details;
   return error;
+}
+
+function isQuotaExhausted(error: APIError): boolean {
+  const body = error.error as { code?: unknown; type?: unknown } | undefined;
+  return (
+    error.code === "insufficient_quota" ||
+    body?.code === "insufficient_quota" ||
+    body?.type === "insufficient_quota"
+  );
 }
 
 function isAbortError(error: unknown): boolean {

@@ -11,6 +11,13 @@ export interface StepJob {
    * may still look active in the queue, so the takeover needs an id of its own, derived from the expired claim.
    */
   takeover?: string;
+  /**
+   * Set on a delivery that flow control or the user's budget put off: the step's wait count, so the deferred
+   * delivery has an id of its own (the one that deferred it is still active when it is enqueued).
+   */
+  wait?: number;
+  /** Re-asks this try had used before it was put off: the deferred delivery continues the count, never resets it. */
+  reasked?: number;
 }
 
 /**
@@ -48,4 +55,4 @@ export type StepJobHandler = (job: StepJob) => Promise<void>;
 
 /** Deterministic: the same delivery always has the same id (no `:`, never a bare integer, as BullMQ requires). */
 export const stepJobId = (job: StepJob) =>
-  `${job.workflowId}.${job.step}.r${job.run}.t${job.try}${job.takeover ? `.${job.takeover}` : ""}`;
+  `${job.workflowId}.${job.step}.r${job.run}.t${job.try}${job.takeover ? `.${job.takeover}` : ""}${job.wait ? `.w${job.wait}` : ""}`;

@@ -108,6 +108,8 @@ const stepJobSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .optional(),
+  wait: z.number().int().positive().optional(),
+  reasked: z.number().int().min(0).optional(),
 });
 
 export const serializeStepJob = (job: StepJob) =>
@@ -117,6 +119,8 @@ export const serializeStepJob = (job: StepJob) =>
     run: job.run,
     try: job.try,
     ...(job.takeover ? { takeover: job.takeover } : {}),
+    ...(job.wait ? { wait: job.wait } : {}),
+    ...(job.reasked ? { reasked: job.reasked } : {}),
   });
 
 /** A message body that is not a StepJob: no delivery will ever make sense of it. */

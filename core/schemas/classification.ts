@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { answerText } from "./text.ts";
 
 export const CATEGORIES = ["sales_new", "sales_existing", "support", "spam", "unknown"] as const;
 export const category = z.enum(CATEGORIES);
@@ -10,6 +11,6 @@ export const confidence = z.number().min(0).max(1);
 export const classification = z.strictObject({
   category,
   confidence,
-  rationale: z.string().min(1).max(600),
+  rationale: answerText(600),
 });
 export type Classification = z.infer<typeof classification>;

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { type Category, confidence } from "./classification.ts";
 import { contactChannel } from "./lead.ts";
+import { answerText } from "./text.ts";
 
 // Strict structured outputs need every key present, so "optional" fields are nullable rather than omittable.
-const shortText = (max: number) => z.string().min(1).max(max).nullable();
+const shortText = (max: number) => answerText(max).nullable();
 
 export const coreFields = {
   customer_name: shortText(200),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { answerText } from "./text.ts";
 
 export const QUEUES = ["sales", "support", "ignore", "needs_clarification"] as const;
 export const routingQueue = z.enum(QUEUES);
@@ -13,9 +14,9 @@ export const routingDecision = z.strictObject({
   queue: routingQueue,
   priority,
   sla_minutes: z.number().int().min(1).max(10_080),
-  recommended_next_action: z.string().min(1).max(300),
-  required_followups: z.array(z.string().min(1).max(200)).max(10),
-  explanation: z.string().min(1).max(600),
+  recommended_next_action: answerText(300),
+  required_followups: z.array(answerText(200)).max(10),
+  explanation: answerText(600),
 });
 export type RoutingDecision = z.infer<typeof routingDecision>;
 

@@ -11,6 +11,10 @@ export interface Claim extends HeldStep {
   userId: string;
   previousStatus: string;
   transientFailures: number;
+  /** Times this step's claim was taken over from a worker that died or hung, this one included. */
+  takeovers: number;
+  /** Tokens the user's model calls reported today (UTC), when a daily budget is set; else 0. */
+  userTokensToday: number;
   /** The lead, untrusted, and the outputs of the steps already completed, keyed by step name. */
   input: { lead: StepLead; previous: Record<string, unknown> };
 }
@@ -20,13 +24,20 @@ export interface Claim extends HeldStep {
  * compare-and-set on status, run and try, the workflow's move to `processing`, the `step_started` event, and the
  * lead with the earlier steps' outputs. `null`: this delivery is a duplicate, superseded, or not due.
  */
-export async function claimStep(db: Database, job: StepJob, leaseMs: number): Promise<Claim | null> {
+export async function claimStep(
+  db: Database,
+  job: StepJob,
+  leaseMs: number,
+  options: { countUserTokens: boolean } = { countUserTokens: false },
+): Promise<Claim | null> {
   const leaseToken = randomUUID();
   const [row] = await executePrepared<{
     id: string;
     user_id: string;
     previous_status: string;
     transient_failures: number;
+    takeovers: number;
+    user_tokens_today: number;
     name: string;
     contact_channel: StepLead["contact_channel"];
     contact: string | null;
@@ -36,7 +47,9 @@ export async function claimStep(db: Database, job: StepJob, leaseMs: number): Pr
     db,
     sql`
     with claimable as (
-      select s.id, s.status as previous_status, w.lead_id
+      select s.id, s.status as previous_status, w.lead_id,
+             -- processing with a lease that ran out: the worker that held it died or hung
+             (s.status = 'processing' and s.lease_until is not null) as taking_over
       from workflow_steps s join workflows w on w.id = s.workflow_id
       where s.workflow_id = ${job.workflowId} and s.name = ${job.step}
         and w.run = ${job.run} and w.status in ('pending', 'processing')
@@ -49,10 +62,11 @@ export async function claimStep(db: Database, job: StepJob, leaseMs: number): Pr
       update workflow_steps s
          set status = 'processing', lease_token = ${leaseToken},
              lease_until = now() + ${millisecondsInterval(leaseMs)},
-             started_at = coalesce(s.started_at, now()), retry_at = null, updated_at = now()
+             started_at = coalesce(s.started_at, now()), retry_at = null, updated_at = now(),
+             takeovers = s.takeovers + (case when c.taking_over then 1 else 0 end)
         from claimable c
        where s.id = c.id
-      returning s.id, s.user_id, s.transient_failures, c.previous_status, c.lead_id
+      returning s.id, s.user_id, s.transient_failures, s.takeovers, c.previous_status, c.lead_id
     ),
     started as (
       update workflows w set status = 'processing', updated_at = now()
@@ -66,7 +80,13 @@ export async function claimStep(db: Database, job: StepJob, leaseMs: number): Pr
         from claimed c where c.previous_status = 'not_started'
       returning id
     )
-    select c.id, c.user_id, c.previous_status, c.transient_failures,
+    select c.id, c.user_id, c.previous_status, c.transient_failures, c.takeovers,
+           case when ${options.countUserTokens}::boolean then (
+             select coalesce(sum((a.tokens->>'total')::bigint), 0)::float8
+               from step_attempts a
+              where a.user_id = c.user_id
+                and a.created_at >= (date_trunc('day', now() at time zone 'utc') at time zone 'utc')
+           ) else 0 end as user_tokens_today,
            l.name, l.contact_channel, l.contact, l.message,
            (select coalesce(json_object_agg(p.name, p.output), '{}'::json)
               from workflow_steps p
@@ -82,6 +102,8 @@ export async function claimStep(db: Database, job: StepJob, leaseMs: number): Pr
     userId: row.user_id,
     previousStatus: row.previous_status,
     transientFailures: row.transient_failures,
+    takeovers: row.takeovers,
+    userTokensToday: Number(row.user_tokens_today),
     input: {
       lead: {
         name: row.name,

@@ -32,7 +32,8 @@ export function afterStepFailed(failure: {
     ),
     failed_workflow as (
       update workflows w
-         set status = 'failed', error = ${workflowError}, finished_at = now(), updated_at = now()
+         set status = 'failed', error = ${workflowError}, finished_at = now(), updated_at = now(),
+             waiting_reason = null, waiting_until = null
         from settled f
        where w.id = f.workflow_id
       returning w.id

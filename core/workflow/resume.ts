@@ -12,7 +12,7 @@ import { recordEvents } from "./events.ts";
  * new run number (so their queue job ids are new), while completed steps keep their outputs.
  */
 export async function resumeWorkflow(
-  deps: { db: Database; queue: StepQueue },
+  deps: { db: Database; queue: StepQueue; maxRuns: number },
   userId: string,
   leadId: string,
 ): Promise<{ workflowId: string; step: StepName; run: number }> {
@@ -29,6 +29,13 @@ export async function resumeWorkflow(
         `Only a failed workflow can be retried; this one is ${workflow.status}.`,
       );
     }
+    // Each run may spend its full share of model calls, so the runs themselves are bounded too.
+    if (workflow.run >= deps.maxRuns) {
+      throw new DomainError(
+        "retry_limit",
+        `This workflow has already run ${workflow.run} times, the most allowed (WORKFLOW_MAX_RUNS).`,
+      );
+    }
     const [failed] = await tx
       .select({ name: workflowSteps.name, position: workflowSteps.position })
       .from(workflowSteps)
@@ -43,6 +50,7 @@ export async function resumeWorkflow(
         status: "not_started",
         error: null,
         transientFailures: 0,
+        takeovers: 0,
         leaseToken: null,
         leaseUntil: null,
         retryAt: null,
@@ -55,7 +63,15 @@ export async function resumeWorkflow(
       );
     await tx
       .update(workflows)
-      .set({ status: "processing", error: null, run, finishedAt: null, updatedAt: sql`now()` })
+      .set({
+        status: "processing",
+        error: null,
+        run,
+        finishedAt: null,
+        waitingReason: null,
+        waitingUntil: null,
+        updatedAt: sql`now()`,
+      })
       .where(eq(workflows.id, workflow.id));
     await recordEvents(tx, [
       {

@@ -1,5 +1,8 @@
 import type { Database } from "../db/client.ts";
-import type { ChatMessage, LlmClient } from "../llm/types.ts";
+import { isDatabaseUnavailable, sqlState } from "../db/failures.ts";
+import type { ProviderFlow } from "../llm/flow/port.ts";
+import { cutToBytes } from "../llm/stored-answer.ts";
+import type { ChatMessage, LlmClient, StructuredResult, TokenUsage } from "../llm/types.ts";
 import type { StepObserver } from "../metrics.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
 import { nextStep, type StepError } from "../schemas/workflow.ts";
@@ -9,10 +12,12 @@ import { type Claim, claimStep } from "./claim.ts";
 import {
   type AttemptRecord,
   completeStep,
+  deferStep,
   failStep,
   recordReask,
   type Settled,
   scheduleRetry,
+  type Waiting,
 } from "./settle.ts";
 
 export interface StepRunnerSettings {
@@ -22,8 +27,17 @@ export interface StepRunnerSettings {
   maxReasks: number;
   /** How long a claim holds before another delivery may take the step over (STALE_STEP_MS). */
   leaseMs: number;
+  /** Claims lost to a dead or hung worker before the step fails instead of running again (STEP_MAX_TAKEOVERS). */
+  maxTakeovers: number;
+  /** Tokens a user's steps may spend per UTC day before they wait for the next (USER_DAILY_TOKEN_BUDGET; 0: none). */
+  userDailyTokenBudget: number;
+  /** USD per million prompt and completion tokens, for each attempt's cost_usd. */
+  pricing: { inputPerMillion: number; outputPerMillion: number };
   backoff: BackoffPolicy;
 }
+
+/** A re-ask quotes the rejected answer back to the model, but no more than this of it. */
+export const REASK_QUOTE_BYTES = 4096;
 
 export interface StepRunnerLogger {
   info(obj: object, msg: string): void;
@@ -38,10 +52,19 @@ export interface StepRunnerDeps {
   settings: StepRunnerSettings;
   log?: StepRunnerLogger;
   observer?: StepObserver;
+  /** Provider flow control shared by every worker; without it, calls go out as fast as steps run. */
+  flow?: ProviderFlow;
   random?: () => number;
+  now?: () => number;
 }
 
-export type StepRunOutcome = "completed" | "failed" | "retry_scheduled" | "not_claimed" | "lease_lost";
+export type StepRunOutcome =
+  | "completed"
+  | "failed"
+  | "retry_scheduled"
+  | "deferred"
+  | "not_claimed"
+  | "lease_lost";
 
 /** Another delivery took the step over (our lease ran out): stop without writing anything more. */
 class LeaseLost extends Error {}
@@ -56,7 +79,9 @@ const silent: StepRunnerLogger = { info() {}, warn() {}, error() {} };
 export async function runStep(deps: StepRunnerDeps, job: StepJob): Promise<StepRunOutcome> {
   const log = deps.log ?? silent;
   const ctx = { workflow_id: job.workflowId, step: job.step, run: job.run, try: job.try };
-  const claim = await claimStep(deps.db, job, deps.settings.leaseMs);
+  const claim = await claimStep(deps.db, job, deps.settings.leaseMs, {
+    countUserTokens: deps.settings.userDailyTokenBudget > 0,
+  });
   if (!claim) {
     log.info(ctx, "step delivery not claimed (duplicate, superseded or not due)");
     return "not_claimed";
@@ -69,16 +94,66 @@ export async function runStep(deps: StepRunnerDeps, job: StepJob): Promise<StepR
     else log.info(fields, `step ${outcome.replace("_", " ")}`);
     return outcome;
   };
+  const inFlight: InFlight = { attempt: null };
   try {
-    const { outcome, code } = await executeClaimedStep(deps, job, claim, log);
+    const { outcome, code } = await executeClaimedStep(deps, job, claim, log, inFlight);
     return finish(outcome, code);
   } catch (err) {
     if (err instanceof LeaseLost) {
       log.warn(ctx, "step lease lost to another delivery; stopping");
       return finish("lease_lost", null);
     }
+    const { outcome, code } = await failAfterUnexpectedError(deps, claim, err, inFlight.attempt, log, ctx);
+    return finish(outcome, code);
+  }
+}
+
+/** The model call whose outcome was being written when something threw: the failure records it. */
+interface InFlight {
+  attempt: AttemptRecord | null;
+}
+
+/**
+ * No error escapes a claimed step: anything but a lost lease (a refused write, a bug) fails the step with INTERNAL
+ * and its reason, with the model call in hand recorded if that still can be. Only when PostgreSQL itself is away is
+ * nothing written: the lease then runs out and the reconciler hands the step on, a takeover that is counted, so
+ * even that ends after STEP_MAX_TAKEOVERS.
+ */
+async function failAfterUnexpectedError(
+  deps: StepRunnerDeps,
+  claim: Claim,
+  err: unknown,
+  attempt: AttemptRecord | null,
+  log: StepRunnerLogger,
+  ctx: Record<string, unknown>,
+): Promise<Finished> {
+  if (isDatabaseUnavailable(err)) {
+    log.error(
+      { ...ctx, err },
+      "database unavailable during a claimed step; the reconciler will take it over",
+    );
     throw err;
   }
+  log.error({ ...ctx, err }, "step failed unexpectedly after its claim");
+  const code = sqlState(err);
+  const error = internalError(
+    code
+      ? `The step's result could not be saved: PostgreSQL refused the write (SQLSTATE ${code}).`
+      : "The step failed unexpectedly; the details are in the worker's log.",
+  );
+  const records: (AttemptRecord | null)[] = attempt
+    ? [{ ...attempt, outcome: "failed", error }, null]
+    : [null];
+  for (const record of records) {
+    try {
+      const settled = await failStep(deps.db, claim, error, record);
+      return settled ? { outcome: "failed", code: "INTERNAL" } : { outcome: "lease_lost", code: null };
+    } catch (writeErr) {
+      if (isDatabaseUnavailable(writeErr)) throw writeErr;
+      log.error({ ...ctx, err: writeErr }, "the step's failure could not be written with its attempt");
+    }
+  }
+  throw err;
 }
 
 interface Finished {
@@ -91,10 +166,25 @@ async function executeClaimedStep(
   job: StepJob,
   claim: Claim,
   log: StepRunnerLogger,
+  inFlight: InFlight,
 ): Promise<Finished> {
   const { settings } = deps;
   const definition = stepDefinition(job.step);
   const ctx = { workflow_id: job.workflowId, step: job.step, run: job.run, try: job.try };
+
+  if (claim.takeovers >= settings.maxTakeovers) {
+    // A lead that crashes or hangs its worker every time would otherwise be handed out for ever.
+    log.error({ ...ctx, takeovers: claim.takeovers }, "step lost too many times; failing it");
+    const error: StepError = {
+      code: "INTERNAL",
+      message:
+        `The step was lost ${claim.takeovers} times: the worker running it stopped or hung each time, ` +
+        "so it is not run again.",
+      retryable: true,
+    };
+    ensureHeld(await failStep(deps.db, claim, error, null));
+    return { outcome: "failed", code: error.code };
+  }
 
   let input: unknown;
   try {
@@ -114,10 +204,25 @@ async function executeClaimedStep(
 
   const schema = definition.answerSchema(input as never);
   const messages: ChatMessage[] = definition.messages(input as never);
-  for (let reask = 0; ; reask++) {
+  let spentTokens = 0;
+  for (let reask = job.reasked ?? 0; ; reask++) {
+    const gate = await admission(deps, claim, spentTokens, log, ctx);
+    if ("waiting" in gate) {
+      const { waits } = ensureHeld(await deferStep(deps.db, claim, gate.waiting));
+      const delayMs = Math.max(0, gate.waiting.untilMs - now(deps));
+      await handOn(deps, { ...job, wait: waits, ...(reask ? { reasked: reask } : {}) }, log, delayMs);
+      log.info({ ...ctx, reason: gate.waiting.reason, delay_ms: delayMs }, "step waits for its budget");
+      return { outcome: "deferred", code: null };
+    }
     const result = await deps.llm.structured({ schemaName: definition.name, schema, messages });
     deps.observer?.modelCall(job.step, result);
-    const base = { call: result.call, promptVersion: definition.promptVersion };
+    spentTokens += result.call.tokens?.total ?? 0;
+    await reportToFlow(deps, gate.slot, result, log, ctx);
+    const base = {
+      call: result.call,
+      promptVersion: definition.promptVersion,
+      costUsd: callCost(result.call.tokens, settings.pricing),
+    };
     if (result.outcome === "ok") {
       let output: unknown;
       try {
@@ -148,6 +253,7 @@ async function executeClaimedStep(
         validationErrors: null,
         repaired: result.repaired,
       };
+      inFlight.attempt = attempt;
       const next = nextStep(job.step);
       ensureHeld(await completeStep(deps.db, claim, output, attempt, next === null));
       if (next) await handOn(deps, { workflowId: job.workflowId, step: next, run: job.run, try: 1 }, log);
@@ -162,13 +268,15 @@ async function executeClaimedStep(
         validationErrors: result.validationErrors,
         repaired: null,
       };
+      inFlight.attempt = attempt;
       if (reask >= settings.maxReasks) {
         ensureHeld(await failStep(deps.db, claim, { ...result.error, retryable: false }, attempt));
         return { outcome: "failed", code: result.error.code };
       }
       ensureHeld(await recordReask(deps.db, claim, { ...attempt, error: result.error }, settings.leaseMs));
+      inFlight.attempt = null;
       messages.push(
-        { role: "assistant", content: result.call.rawResponse ?? "" },
+        { role: "assistant", content: reaskQuote(result.call.rawResponse ?? "") },
         { role: "user", content: reaskMessage(result.error, result.validationErrors) },
       );
       continue;
@@ -181,6 +289,7 @@ async function executeClaimedStep(
       validationErrors: null,
       repaired: null,
     };
+    inFlight.attempt = attempt;
     const deliveries = claim.transientFailures + 1;
     if (!result.error.retryable || deliveries >= settings.maxAttempts) {
       ensureHeld(await failStep(deps.db, claim, result.error, attempt));
@@ -197,6 +306,75 @@ async function executeClaimedStep(
     );
     return { outcome: "retry_scheduled", code: result.error.code };
   }
+}
+
+type Gate = { slot: string | null } | { waiting: Waiting };
+
+/**
+ * Whether this call may go out now: the user's daily budget first (no provider slot is taken for a call that
+ * would wait anyway), then the provider's shared flow control. A flow store that cannot answer lets the call
+ * through: the provider's own 429s, retried with backoff, are the limit then.
+ */
+async function admission(
+  deps: StepRunnerDeps,
+  claim: Claim,
+  spentTokens: number,
+  log: StepRunnerLogger,
+  ctx: Record<string, unknown>,
+): Promise<Gate> {
+  const budget = deps.settings.userDailyTokenBudget;
+  if (budget > 0 && claim.userTokensToday + spentTokens >= budget) {
+    return { waiting: { reason: "user_budget", untilMs: nextUtcDay(now(deps), deps.random) } };
+  }
+  if (!deps.flow) return { slot: null };
+  try {
+    const admitted = await deps.flow.admit();
+    if (admitted.ok) return { slot: admitted.slot };
+    return { waiting: { reason: "provider_rate_limit", untilMs: admitted.untilMs } };
+  } catch (err) {
+    log.warn({ ...ctx, err }, "provider flow control unavailable; the call goes ahead");
+    return { slot: null };
+  }
+}
+
+/** Tokens the answer reported are charged to the call's slot; a 429 with Retry-After pauses every call. */
+async function reportToFlow(
+  deps: StepRunnerDeps,
+  slot: string | null,
+  result: StructuredResult<unknown>,
+  log: StepRunnerLogger,
+  ctx: Record<string, unknown>,
+) {
+  if (!deps.flow) return;
+  try {
+    const tokens = result.call.tokens?.total ?? 0;
+    if (slot && tokens > 0) await deps.flow.charge(slot, tokens);
+    if (result.outcome === "error" && result.error.code === "LLM_RATE_LIMITED" && result.retryAfterMs) {
+      await deps.flow.pause(now(deps) + result.retryAfterMs);
+    }
+  } catch (err) {
+    log.warn({ ...ctx, err }, "provider flow control unavailable; the call was not counted");
+  }
+}
+
+/** Midnight UTC after `nowMs`, spread over a minute so a day's waiting steps do not all wake at once. */
+function nextUtcDay(nowMs: number, random: () => number = Math.random): number {
+  const midnight = new Date(nowMs);
+  midnight.setUTCHours(24, 0, 0, 0);
+  return midnight.getTime() + Math.floor(random() * 60_000);
+}
+
+const now = (deps: StepRunnerDeps) => (deps.now ?? Date.now)();
+
+export function callCost(tokens: TokenUsage | null, pricing: StepRunnerSettings["pricing"]): number {
+  if (!tokens) return 0;
+  return (tokens.prompt * pricing.inputPerMillion + tokens.completion * pricing.outputPerMillion) / 1_000_000;
+}
+
+/** The rejected answer as the re-ask quotes it: its first REASK_QUOTE_BYTES, the cut marked. */
+function reaskQuote(raw: string): string {
+  const quoted = cutToBytes(raw, REASK_QUOTE_BYTES);
+  return quoted.length < raw.length ? `${quoted} […]` : quoted;
 }
 
 function reaskMessage(error: StepError, validationErrors: string[]): string {

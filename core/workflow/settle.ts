@@ -23,12 +23,21 @@ export interface AttemptRecord {
   error: StepError | null;
   validationErrors: string[] | null;
   repaired: string | null;
+  /** What the call cost at the configured prices (0 when the answer reported no usage). */
+  costUsd: number;
 }
 
 /** The step row after the write; `null` from a settle function means the lease was lost and nothing changed. */
 export interface Settled {
   attempts: number;
   transientFailures: number;
+  waits: number;
+}
+
+/** Why a step is held back, and until when: `workflow.waiting` in the API. */
+export interface Waiting {
+  reason: "provider_rate_limit" | "user_budget";
+  untilMs: number;
 }
 
 /**
@@ -49,31 +58,38 @@ async function settle(
     ? sql`,
     attempt as (
       insert into step_attempts (workflow_id, step_id, user_id, step, number, outcome, error, latency_ms, model,
-                                 prompt_version, tokens, raw_response, validation_errors, repaired)
+                                 prompt_version, tokens, raw_response, validation_errors, repaired, cost_usd)
       select s.workflow_id, s.id, s.user_id, s.name, s.attempts, ${attempt.outcome}, ${jsonb(attempt.error)},
              ${Math.round(attempt.call.latencyMs)}::int, ${attempt.call.model}, ${attempt.promptVersion},
              ${jsonb(attempt.call.tokens)}, ${attempt.call.rawResponse}, ${jsonb(attempt.validationErrors)},
-             ${attempt.repaired}
+             ${attempt.repaired}, ${attempt.costUsd}::float8
         from settled s
       returning id
     )`
     : sql``;
   const rest = consequences.length ? sql`, ${sql.join(consequences, sql`, `)}` : sql``;
-  const [row] = await executePrepared<{ attempts: number; transient_failures: number }>(
+  const [row] = await executePrepared<{ attempts: number; transient_failures: number; waits: number }>(
     db,
     sql`
     with settled as (
       update workflow_steps
          set attempts = attempts + ${attempt ? 1 : 0}::int, ${assignments}, updated_at = now()
        where id = ${held.stepId} and lease_token = ${held.leaseToken} and status = 'processing'
-      returning workflow_id, id, user_id, name, position, attempts, transient_failures
+      returning workflow_id, id, user_id, name, position, attempts, transient_failures, waits
     )${attemptInsert}${rest}
-    select attempts, transient_failures from settled`,
+    select attempts, transient_failures, waits from settled`,
   );
-  return row ? { attempts: row.attempts, transientFailures: row.transient_failures } : null;
+  return row ? { attempts: row.attempts, transientFailures: row.transient_failures, waits: row.waits } : null;
 }
 
 const releaseLease = sql`lease_token = null, lease_until = null`;
+
+/** A model call was made, so the workflow waits no longer (for settles that do not update the workflow else). */
+const noLongerWaiting = sql`no_longer_waiting as (
+  update workflows w set waiting_reason = null, waiting_until = null
+    from settled s where w.id = s.workflow_id and w.waiting_reason is not null
+  returning w.id
+)`;
 
 /** The step completed with `output`; the workflow takes its summary columns, and completes after the last step. */
 export function completeStep(
@@ -86,7 +102,7 @@ export function completeStep(
   const workflowAssignments = [
     ...workflowSummaryAssignments(held.step, output),
     ...(isLast ? [sql`status = 'completed', error = null, finished_at = now()`] : []),
-    sql`updated_at = now()`,
+    sql`waiting_reason = null, waiting_until = null, updated_at = now()`,
   ];
   return settle(
     db,
@@ -122,6 +138,7 @@ export function recordReask(
 ): Promise<Settled | null> {
   return settle(db, held, attempt, sql`lease_until = now() + ${millisecondsInterval(leaseMs)}`, [
     retriedEvent({ kind: "reask", code: attempt.error.code }),
+    noLongerWaiting,
   ]);
 }
 
@@ -139,8 +156,35 @@ export function scheduleRetry(
     attempt,
     sql`transient_failures = transient_failures + 1, error = ${jsonb(error)},
         retry_at = now() + ${millisecondsInterval(delayMs)}, ${releaseLease}`,
-    [retriedEvent({ kind: "backoff", code: error.code, delay_ms: delayMs })],
+    [retriedEvent({ kind: "backoff", code: error.code, delay_ms: delayMs }), noLongerWaiting],
   );
+}
+
+/**
+ * Flow control or the user's budget holds the step back: the claim is let go with no model call counted and no
+ * attempt spent, the step is due again at `waiting.untilMs` (the caller enqueues that delivery after this), and
+ * the workflow says why it waits. The history records the wait once per reason, not at every wake-up.
+ */
+export function deferStep(db: Database, held: HeldStep, waiting: Waiting): Promise<Settled | null> {
+  const until = sql`to_timestamp(${waiting.untilMs}::float8 / 1000)`;
+  return settle(db, held, null, sql`waits = waits + 1, retry_at = ${until}, ${releaseLease}`, [
+    sql`previous_wait as (
+      select w.waiting_reason from workflows w join settled s on w.id = s.workflow_id
+    )`,
+    sql`waiting as (
+      update workflows w set waiting_reason = ${waiting.reason}, waiting_until = ${until}, updated_at = now()
+        from settled s where w.id = s.workflow_id
+      returning w.id
+    )`,
+    sql`waiting_event as (
+      insert into workflow_events (workflow_id, user_id, type, step, detail)
+      select s.workflow_id, s.user_id, 'step_waiting', s.name,
+             jsonb_build_object('reason', ${waiting.reason}::text, 'until', ${new Date(waiting.untilMs).toISOString()}::text)
+        from settled s
+       where not exists (select 1 from previous_wait p where p.waiting_reason = ${waiting.reason})
+      returning id
+    )`,
+  ]);
 }
 
 /** The step failed for good: it, the steps after it and the workflow, in the same statement. */

@@ -19,6 +19,7 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   not_found: 404,
   email_taken: 409,
   not_failed: 409,
+  retry_limit: 409,
   payload_too_large: 413,
   idempotency_conflict: 422,
   rate_limited: 429,

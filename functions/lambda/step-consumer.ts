@@ -1,4 +1,6 @@
 import type { Config } from "@leadflow/core/config";
+import { providerKey } from "@leadflow/core/llm/flow/port";
+import { postgresProviderFlow } from "@leadflow/core/llm/flow/postgres";
 import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
 import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
@@ -21,14 +23,23 @@ export interface StepConsumerDeps {
 export const stepConsumerDeps = lazy((): StepConsumerDeps => {
   const config = lambdaConfig();
   const log = lambdaLogger();
+  const { db } = lambdaDatabase();
   return {
     log,
     runner: {
-      db: lambdaDatabase().db,
+      db,
       queue: createStepQueueFromConfig(config),
       llm: llmOnFirstCall(config),
       settings: stepRunnerSettings(config),
       log,
+      // No Redis on Lambda: every step function shares the provider's budget and pauses through PostgreSQL.
+      flow: postgresProviderFlow(db, {
+        provider: providerKey(config.llm.baseURL),
+        limits: {
+          requestsPerMinute: config.llm.requestsPerMinute,
+          tokensPerMinute: config.llm.tokensPerMinute,
+        },
+      }),
     },
   };
 });

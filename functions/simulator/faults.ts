@@ -19,6 +19,15 @@ export const FAULT_KINDS = [
   "refusal",
   "truncated",
   "empty",
+  // Hostile or broken providers: answers PostgreSQL cannot store, runaway sizes, 200s that are not completions.
+  "nul_string",
+  "lone_surrogate",
+  "huge_answer",
+  "whitespace_flood",
+  "html_200",
+  "empty_choices",
+  "no_message",
+  "insufficient_quota",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -164,6 +173,8 @@ export type Reply =
       finishReason: "stop" | "length" | "content_filter";
     }
   | { type: "http_error"; status: number; headers: Record<string, string>; body: unknown }
+  /** A 200 sent as is: a proxy's page, or JSON that is not a chat completion. */
+  | { type: "raw"; status: number; contentType: string; body: string }
   | { type: "hang" };
 
 export interface ReplyContext {
@@ -224,6 +235,44 @@ export function faultReply(fault: Fault, context: ReplyContext): Reply {
     }
     case "empty":
       return completion("");
+    case "insufficient_quota":
+      // OpenAI's answer when the account has no credit: a 429 that no amount of waiting fixes.
+      return httpError(
+        429,
+        "insufficient_quota",
+        "insufficient_quota",
+        "You exceeded your current quota, please check your plan and billing details.",
+      );
+    case "nul_string":
+      return completion(JSON.stringify(withText(step, answer, "ok\u0000then")));
+    case "lone_surrogate":
+      return completion(JSON.stringify(withText(step, answer, "ok\ud800then")));
+    case "huge_answer":
+      return completion(JSON.stringify(withText(step, answer, HUGE_TEXT)));
+    case "whitespace_flood":
+      // vLLM under guided decoding sometimes pads with whitespace until the token limit, then stops.
+      return completion(`{${" \n".repeat(50_000)}`, "length");
+    case "html_200":
+      return {
+        type: "raw",
+        status: 200,
+        contentType: "text/html; charset=utf-8",
+        body: "<!doctype html><html><head><title>Sign in</title></head><body>[simulated] Please sign in to continue.</body></html>",
+      };
+    case "empty_choices":
+      return rawJson({
+        id: "chatcmpl-sim-empty",
+        object: "chat.completion",
+        model: "leadflow-simulator",
+        choices: [],
+      });
+    case "no_message":
+      return rawJson({
+        id: "chatcmpl-sim-nomsg",
+        object: "chat.completion",
+        model: "leadflow-simulator",
+        choices: [{ index: 0, finish_reason: "stop" }],
+      });
     case "refusal":
       return {
         type: "completion",
@@ -234,6 +283,22 @@ export function faultReply(fault: Fault, context: ReplyContext): Reply {
     default:
       return completion(JSON.stringify(corrupt(fault.kind, step, answer)));
   }
+}
+
+/** About 2 MB of text: an answer no output ceiling would allow, but that a broken server may send. */
+const HUGE_TEXT = "[simulated] ".padEnd(2 * 1024 * 1024, "lorem ipsum ");
+
+function rawJson(body: unknown): Reply {
+  return { type: "raw", status: 200, contentType: "application/json", body: JSON.stringify(body) };
+}
+
+/** A copy of the answer with one free-text field of the step set to `text`. */
+function withText(step: StepName, answer: Record<string, unknown>, text: string): Record<string, unknown> {
+  const copy = structuredClone(answer);
+  if (step === "classify") copy.rationale = text;
+  else if (step === "extract") (copy.extracted_fields as Record<string, unknown>).customer_name = text;
+  else (copy.routing_decision as Record<string, unknown>).explanation = text;
+  return copy;
 }
 
 function httpError(

@@ -34,6 +34,10 @@ const MAX_BODY_BYTES = 1_000_000;
 export interface SimulatorStats {
   /** Chat completion requests received, whatever their fate. */
   requests: number;
+  /** The most requests received in any 60 seconds since start: what a provider's per-minute limit sees. */
+  peakRequestsPerMinute: number;
+  /** Requests by the output ceiling they carried (max_completion_tokens, max_tokens, or none at all). */
+  byOutputCeiling: Record<"max_completion_tokens" | "max_tokens" | "none", number>;
   byStep: Record<StepName, number>;
   byFault: Record<FaultKind | "none", number>;
 }
@@ -61,6 +65,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let random = streams();
   const counter = createCallCounter();
   const stats = emptyStats();
+  /** When each request arrived, for the per-minute peak. */
+  const arrivals: number[] = [];
   /** Answers not sent yet (delayed or hanging), dropped on close so no timer keeps the process alive. */
   const pending = new Set<{ res: ServerResponse; timer?: NodeJS.Timeout }>();
 
@@ -73,6 +79,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const body = await readJson(req);
     const call = readStepCall(body);
     stats.requests++;
+    arrivals.push(Date.now());
+    stats.byOutputCeiling[outputCeiling(body)]++;
     stats.byStep[call.step]++;
     const directive = parseDirective(call.lead.message);
     let fault: Fault | null;
@@ -117,7 +125,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         data: [{ id: SIMULATOR_MODEL, object: "model", created: 0, owned_by: "leadflow" }],
       });
     }
-    if (key === "GET /_simulator/stats") return json(res, 200, snapshot(stats));
+    if (key === "GET /_simulator/stats") return json(res, 200, snapshot(stats, arrivals));
     if (key === "POST /_simulator/config") {
       const parsed = simulatorSettings.safeParse(await readJson(req));
       if (!parsed.success) {
@@ -166,7 +174,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${urlHost}:${actualPort}/v1`,
     port: actualPort,
     configure,
-    stats: () => snapshot(stats),
+    stats: () => snapshot(stats, arrivals),
     close: () =>
       new Promise<void>((resolve) => {
         for (const entry of pending) {
@@ -183,6 +191,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 function send(res: ServerResponse, reply: Exclude<Reply, { type: "hang" }>, request: unknown) {
   if (res.destroyed) return;
   if (reply.type === "http_error") return json(res, reply.status, reply.body, reply.headers);
+  if (reply.type === "raw") {
+    res.writeHead(reply.status, {
+      "content-type": reply.contentType,
+      "content-length": Buffer.byteLength(reply.body),
+    });
+    res.end(reply.body);
+    return;
+  }
   const promptTokens = Math.ceil(
     JSON.stringify((request as { messages?: unknown }).messages ?? "").length / 4,
   );
@@ -248,9 +264,30 @@ function bearerToken(req: IncomingMessage): string | null {
   return header?.startsWith("Bearer ") ? header.slice("Bearer ".length) : null;
 }
 
+/** Which output ceiling a request carried: every leadflow call must carry one. */
+function outputCeiling(body: unknown): "max_completion_tokens" | "max_tokens" | "none" {
+  const b = body as Record<string, unknown>;
+  if (typeof b.max_completion_tokens === "number") return "max_completion_tokens";
+  if (typeof b.max_tokens === "number") return "max_tokens";
+  return "none";
+}
+
+/** The largest number of arrivals (sorted) within any window of `windowMs`: a two-pointer sweep. */
+export function peakInWindow(arrivals: readonly number[], windowMs = 60_000): number {
+  let peak = 0;
+  let start = 0;
+  for (let end = 0; end < arrivals.length; end++) {
+    while (arrivals[end]! - arrivals[start]! >= windowMs) start++;
+    peak = Math.max(peak, end - start + 1);
+  }
+  return peak;
+}
+
 function emptyStats(): SimulatorStats {
   return {
     requests: 0,
+    peakRequestsPerMinute: 0,
+    byOutputCeiling: { max_completion_tokens: 0, max_tokens: 0, none: 0 },
     byStep: Object.fromEntries(STEP_NAMES.map((s) => [s, 0])) as Record<StepName, number>,
     byFault: Object.fromEntries(["none", ...FAULT_KINDS].map((f) => [f, 0])) as Record<
       FaultKind | "none",
@@ -259,6 +296,12 @@ function emptyStats(): SimulatorStats {
   };
 }
 
-function snapshot(stats: SimulatorStats): SimulatorStats {
-  return { requests: stats.requests, byStep: { ...stats.byStep }, byFault: { ...stats.byFault } };
+function snapshot(stats: SimulatorStats, arrivals: readonly number[]): SimulatorStats {
+  return {
+    requests: stats.requests,
+    peakRequestsPerMinute: peakInWindow(arrivals),
+    byOutputCeiling: { ...stats.byOutputCeiling },
+    byStep: { ...stats.byStep },
+    byFault: { ...stats.byFault },
+  };
 }

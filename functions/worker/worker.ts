@@ -2,6 +2,7 @@ import type { Config } from "@leadflow/core/config";
 import { connectDatabase } from "@leadflow/core/db/client";
 import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { createLlmClientFromConfig } from "@leadflow/core/llm/client";
+import { providerFlowFromConfig } from "@leadflow/core/llm/flow/from-config";
 import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
 import { createWorkerMetrics } from "@leadflow/core/metrics";
@@ -18,6 +19,7 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
   const queue = createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
   const metrics = createWorkerMetrics(queue.stats?.bind(queue));
   const metricsServer = serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, log);
+  const providerFlow = providerFlowFromConfig(config, database.db);
   const deps = {
     db: database.db,
     queue,
@@ -25,6 +27,7 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
     settings: stepRunnerSettings(config),
     log,
     observer: metrics.observer,
+    flow: providerFlow.flow,
   };
   const workers = startBullmqWorkers({
     redisUrl: config.REDIS_URL,
@@ -58,6 +61,7 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
       await reconciler.stop();
       await workers.close();
       await queue.close();
+      await providerFlow.close();
       await database.close();
       await metricsServer.close();
     },
