@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { FAULT_KINDS } from "./faults.ts";
+import type { StepName } from "../../core/schemas/workflow.ts";
+import { FAULT_KINDS, type FaultKind } from "./faults.ts";
 
 const latencySpec = z.union([
   z.number().min(0),
@@ -32,6 +33,11 @@ export interface SimulatorOptions extends SimulatorSettings {
   /** 0 picks a free port. */
   port?: number;
   host?: string;
+  /**
+   * Told of every chat completion request as it arrives, before it is answered: lets a test act at the moment a
+   * worker is inside a model call (kill it, say), or time the calls it receives.
+   */
+  onCall?: (call: { step: StepName; message: string; fault: FaultKind | null; at: number }) => void;
 }
 
 export type ResolvedSettings = Required<SimulatorSettings>;

@@ -55,7 +55,7 @@ export interface Simulator {
 
 /** An OpenAI-compatible Chat Completions server that answers the three leadflow steps, with faults on demand. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const { port = 0, host = "127.0.0.1", ...initial } = options;
+  const { port = 0, host = "127.0.0.1", onCall, ...initial } = options;
   let settings = mergeSettings(DEFAULT_SETTINGS, initial);
   // Faults and delays draw from separate streams, so changing the latency never changes which calls fail.
   const streams = () => ({
@@ -90,6 +90,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       fault = random.faults.pick();
     }
     stats.byFault[fault?.kind ?? "none"]++;
+    onCall?.({ step: call.step, message: call.lead.message, fault: fault?.kind ?? null, at: Date.now() });
 
     const answer = answerFor(call.step, call) as unknown as Record<string, unknown>;
     const reply = fault
