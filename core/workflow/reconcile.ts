@@ -12,6 +12,10 @@ export interface ReconcileResult {
 
 type LostWorkReason = "never_enqueued" | "claim_expired" | "retry_lost";
 
+/** The first takeover of a step comes within this long, each later one within twice the last (up to the cap). */
+const TAKEOVER_SPREAD_MS = 2_000;
+const TAKEOVER_SPREAD_CAP_MS = 30_000;
+
 // One reconciler at a time across every worker process; the others skip the round.
 const RECONCILE_LOCK = 0x1eadf10;
 
@@ -23,8 +27,9 @@ const RECONCILE_LOCK = 0x1eadf10;
  */
 export async function reconcile(
   deps: { db: Database; queue: StepQueue },
-  options: { graceMs: number; batch?: number },
+  options: { graceMs: number; batch?: number; random?: () => number },
 ): Promise<ReconcileResult> {
+  const random = options.random ?? Math.random;
   const result: ReconcileResult = {
     requeued: 0,
     reasons: { never_enqueued: 0, claim_expired: 0, retry_lost: 0 },
@@ -40,10 +45,11 @@ export async function reconcile(
       run: number;
       name: StepName;
       transient_failures: number;
+      takeovers: number;
       lease_token: string | null;
       reason: LostWorkReason;
     }>(sql`
-      select w.id as workflow_id, w.run, s.name, s.transient_failures, s.lease_token,
+      select w.id as workflow_id, w.run, s.name, s.transient_failures, s.takeovers, s.lease_token,
              case when s.status = 'not_started' then 'never_enqueued'
                   when s.lease_until is not null then 'claim_expired'
                   else 'retry_lost' end as reason
@@ -72,7 +78,14 @@ export async function reconcile(
     };
     // The dead worker's job may still look active in the queue: a takeover gets an id of its own.
     if (row.reason === "claim_expired" && row.lease_token) job.takeover = `x${row.lease_token.slice(0, 8)}`;
-    await deps.queue.enqueue(job, { replaceFinished: true });
+    // Steps lost together were running together, and one of them may be what kills its worker: handed out again
+    // all at once they would die together again. Each takeover waits a random, growing while, so a poison lead
+    // runs apart from the leads it took down and only it reaches STEP_MAX_TAKEOVERS.
+    const delayMs =
+      row.reason === "claim_expired"
+        ? Math.round(random() * Math.min(TAKEOVER_SPREAD_CAP_MS, TAKEOVER_SPREAD_MS * 2 ** row.takeovers))
+        : undefined;
+    await deps.queue.enqueue(job, { replaceFinished: true, delayMs });
     result.requeued++;
     result.reasons[row.reason]++;
   }
