@@ -90,3 +90,16 @@ export function pretty(value: unknown): string {
   }
   return JSON.stringify(value, null, 2);
 }
+
+/** A cost in US dollars, with enough digits that a fraction of a cent still shows: "$0.0042", "$12.40". */
+export function usd(amount: number): string {
+  if (amount === 0) return "$0";
+  // Two significant digits below a dollar, cents above.
+  const digits = amount >= 1 ? 2 : Math.min(8, Math.max(2, 1 - Math.floor(Math.log10(amount))));
+  return `$${amount.toFixed(digits)}`;
+}
+
+/** 12345 -> "12,345". */
+export function count(value: number): string {
+  return new Intl.NumberFormat("en-GB").format(value);
+}
