@@ -21,10 +21,17 @@
  * nothing on disk), its own simulator; every child is killed at the end, error or not. Children's logs (pino,
  * LOG_LEVEL=warn) go to CHAOS_LOG_DIR (default a fresh directory under the system temp dir).
  *
+ * Bounded model use rides along: the fault mix includes the hostile kinds (NUL and lone surrogates in answers, 2 MB
+ * answers, whitespace floods, HTML 200s, empty choices, insufficient_quota); every worker shares one
+ * LLM_REQUESTS_PER_MINUTE (CHAOS_REQUESTS_PER_MINUTE), whose peak the simulator measures; and one poison lead kills
+ * the worker that runs it (found by its connection's port), every time, until STEP_MAX_TAKEOVERS ends it. The
+ * report gives the most model calls any workflow made against the ceiling the settings imply.
+ *
  * Knobs (env): CHAOS_LEADS (1000), CHAOS_SUBMIT_SECONDS (25), CHAOS_WORKERS (2), CHAOS_WORKER_CONCURRENCY (8),
  * CHAOS_FAULT_RATE (0.3, split evenly over every fault kind), CHAOS_SEED (7), CHAOS_WORKER_DOWN_MS (1000: how long
  * a killed worker stays down), CHAOS_REDIS_DOWN_MS (3000), CHAOS_RETRIES (4: a failed POST is sent again with the
  * same Idempotency-Key, like a webhook sender; 0 sends each lead once), CHAOS_DRAIN_TIMEOUT_S (300), CHAOS_LOG_DIR,
+ * CHAOS_REQUESTS_PER_MINUTE (2400; 0: no limit), CHAOS_MAX_TAKEOVERS (3),
  * DATABASE_URL (the server to use; the database name is replaced by leadflow_chaos).
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
@@ -46,6 +53,15 @@ import { counts, fmt, percentile, table, verdict } from "./chaos/format.ts";
 import { type IntakeResult, idempotencyKey, submitPaced } from "./chaos/intake.ts";
 import { countLogs } from "./chaos/logs.ts";
 import { followOrphans, type OrphanReport, snapshotClaims } from "./chaos/orphans.ts";
+import {
+  type Bounds,
+  callCeiling,
+  POISON_KEY,
+  POISON_MARKER,
+  pidOwningPort,
+  readBounds,
+  submitPoison,
+} from "./chaos/poison.ts";
 import { watchWorkers } from "./chaos/workers.ts";
 import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
 
@@ -66,6 +82,9 @@ const REDIS_DOWN_MS = number("CHAOS_REDIS_DOWN_MS", 3000);
 /** Tries after a failed answer, with the same Idempotency-Key (0: each lead is sent once). */
 const RETRIES = number("CHAOS_RETRIES", 4);
 const DRAIN_TIMEOUT_MS = number("CHAOS_DRAIN_TIMEOUT_S", 300, 1) * 1000;
+const REQUESTS_PER_MINUTE = number("CHAOS_REQUESTS_PER_MINUTE", 2400);
+const MAX_TAKEOVERS = number("CHAOS_MAX_TAKEOVERS", 3, 1);
+const STEP_SETTINGS = { maxAttempts: 5, maxReasks: 2, maxTakeovers: MAX_TAKEOVERS };
 /** Requests in flight at most; the Redis outage makes answers slow, and the sender must not stall behind them. */
 const MAX_IN_FLIGHT = 400;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -75,7 +94,7 @@ const BOOT_TIMEOUT_MS = 120_000;
 const WATCHDOG_MS = SUBMIT_MS + DRAIN_TIMEOUT_MS + 180_000;
 
 if (FAULT_RATE > 1) throw new Error("CHAOS_FAULT_RATE must be at most 1");
-/** The 30% spread evenly over all sixteen kinds (hang, the HTTP errors, every malformed answer). */
+/** The 30% spread evenly over every kind (hang, the HTTP errors, every malformed and hostile answer). */
 const FAULT_RATES = Object.fromEntries(
   FAULT_KINDS.map((kind) => [kind, FAULT_RATE / FAULT_KINDS.length]),
 ) as Record<FaultKind, number>;
@@ -148,7 +167,12 @@ async function main(): Promise<number> {
     await recreateDatabase(DATABASE_URL);
     mark(`database ${DATABASE_NAME} recreated and migrated`);
     redis = await startPrivateRedis();
+    // Set once the workers exist: the poison lead's call kills whichever worker made it.
+    let onPoisonCall: (remotePort: number | undefined) => void = () => {};
     simulator = await startSimulator({
+      onCall: (call) => {
+        if (call.message.includes(POISON_MARKER)) onPoisonCall(call.remotePort);
+      },
       port: 0,
       faultRates: FAULT_RATES,
       seed: SEED,
@@ -163,8 +187,12 @@ async function main(): Promise<number> {
       LLM_PROVIDER: "simulator",
       OPENAI_BASE_URL: simulator.url,
       LLM_TIMEOUT_MS: "1000",
-      STEP_MAX_ATTEMPTS: "5",
-      STEP_MAX_REASKS: "2",
+      STEP_MAX_ATTEMPTS: String(STEP_SETTINGS.maxAttempts),
+      STEP_MAX_REASKS: String(STEP_SETTINGS.maxReasks),
+      STEP_MAX_TAKEOVERS: String(MAX_TAKEOVERS),
+      ...(REQUESTS_PER_MINUTE ? { LLM_REQUESTS_PER_MINUTE: String(REQUESTS_PER_MINUTE) } : {}),
+      // One user sends every lead, and the 2 MB answers report half a million tokens each: no daily budget here.
+      USER_DAILY_TOKEN_BUDGET: "0",
       STEP_BACKOFF_BASE_MS: "50",
       STEP_BACKOFF_CAP_MS: "500",
       RECONCILE_INTERVAL_MS: "1000",
@@ -235,6 +263,30 @@ async function main(): Promise<number> {
       mark(`restarted worker slot a as ${next.name} (pid ${next.child.pid})`);
       await ready[0];
     };
+    let poisonLead: string | null = null;
+    let poisonKills = 0;
+    const slotChains: Array<Promise<void>> = [];
+    onPoisonCall = (remotePort) => {
+      const pid = remotePort === undefined ? null : pidOwningPort(remotePort);
+      const slot = workers.findIndex((w) => w?.child.pid === pid && w.alive());
+      if (slot < 0) {
+        mark(`poison lead called from port ${remotePort}, but no live worker owns it`);
+        return;
+      }
+      const victim = workers[slot]!;
+      poisonKills++;
+      slotChains[slot] = (slotChains[slot] ?? Promise.resolve()).then(async () => {
+        await victim.kill("SIGKILL");
+        mark(`the poison lead killed ${victim.name} (pid ${pid}), kill ${poisonKills}`);
+        await sleep(WORKER_DOWN_MS);
+        const next = startWorker(slot);
+        mark(`restarted worker slot ${String.fromCharCode(97 + slot)} as ${next.name}`);
+      });
+    };
+    const sendPoison = async () => {
+      poisonLead = await submitPoison(api!.url, token);
+      mark(`poison lead ${poisonLead} submitted`);
+    };
     const restartRedis = async () => {
       await redis!.kill();
       redisDown.from = Date.now();
@@ -253,6 +305,7 @@ async function main(): Promise<number> {
     const orphanReports: Array<Promise<OrphanReport>> = [];
     let orphanDeadline = Date.now() + SUBMIT_MS + DRAIN_TIMEOUT_MS + 60_000;
     const schedule = [
+      { at: Math.round(LEADS * 0.1), name: "send the poison lead", run: sendPoison },
       { at: Math.round(LEADS * 0.25), name: "kill worker slot a", run: killWorker },
       { at: Math.round(LEADS * 0.45), name: "kill redis", run: restartRedis },
       { at: Math.round(LEADS * 0.6), name: "kill worker slot a again", run: killWorker },
@@ -287,6 +340,7 @@ async function main(): Promise<number> {
       `intake done: ${intake.accepted}/${intake.sent} answered 202 (${counts(intake.byStatus)}), most in flight ${intake.maxInFlight}`,
     );
     await Promise.all(schedule.map((a) => a.started));
+    await Promise.all(slotChains);
 
     // The drain: every workflow terminal, or the deadline.
     const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
@@ -314,7 +368,9 @@ async function main(): Promise<number> {
 
     orphanDeadline = Date.now();
     const orphans = await Promise.all(orphanReports);
+    await Promise.all(slotChains);
     const figures = await readFigures(pool);
+    const bounds = await readBounds(pool, poisonLead, callCeiling(STEP_SETTINGS));
     const accounting = await accountLeads(pool, intake);
     let stuckReport = "";
     if (figures.stuck > 0 || figures.inconsistent > 0) {
@@ -335,6 +391,8 @@ async function main(): Promise<number> {
       stuckReport,
       logs,
       simulator: simulator.stats(),
+      bounds,
+      poisonKills,
       logDir,
     });
   } finally {
@@ -357,8 +415,13 @@ function report(run: {
   stuckReport: string;
   logs: Awaited<ReturnType<typeof countLogs>>;
   simulator: ReturnType<Simulator["stats"]>;
+  bounds: Bounds;
+  poisonKills: number;
   logDir: string;
 }): number {
+  const { bounds } = run;
+  const peak = run.simulator.peakRequestsPerMinute;
+  const lostMessage = `The step was lost ${MAX_TAKEOVERS} times`;
   const { intake, figures: f, logs } = run;
   const terminal = f.completed + f.failed;
   const a = run.accounting;
@@ -420,6 +483,31 @@ function report(run: {
       value: String(f.inconsistent),
       goal: "0",
       pass: f.inconsistent === 0,
+    },
+    {
+      name: "most model calls in one workflow (ceiling from the settings)",
+      value: String(bounds.maxCalls),
+      goal: `<= ${bounds.ceiling}`,
+      pass: bounds.maxCalls <= bounds.ceiling,
+    },
+    {
+      name: "peak model calls in any minute (simulator)",
+      value: String(peak),
+      goal: REQUESTS_PER_MINUTE ? `<= ${REQUESTS_PER_MINUTE}` : "-",
+      pass: REQUESTS_PER_MINUTE ? peak <= REQUESTS_PER_MINUTE : null,
+    },
+    {
+      name: "poison lead failed after STEP_MAX_TAKEOVERS takeovers",
+      value: bounds.poison
+        ? `${bounds.poison.status} ${bounds.poison.code ?? ""} after ${run.poisonKills} kills`
+        : "not sent",
+      goal: `failed INTERNAL after ${MAX_TAKEOVERS} kills`,
+      pass:
+        bounds.poison !== null &&
+        bounds.poison.status === "failed" &&
+        bounds.poison.code === "INTERNAL" &&
+        (bounds.poison.message ?? "").startsWith(lostMessage) &&
+        run.poisonKills === MAX_TAKEOVERS,
     },
     {
       name: "HTTP errors during intake (non-202)",
@@ -547,6 +635,11 @@ function report(run: {
       drainMs: f.drainMs,
       drained: run.drained,
       spanMs: f.spanMs,
+      maxCallsPerWorkflow: bounds.maxCalls,
+      callCeiling: bounds.ceiling,
+      peakRequestsPerMinute: peak,
+      requestsPerMinuteLimit: REQUESTS_PER_MINUTE || null,
+      poison: bounds.poison ? { ...bounds.poison, kills: run.poisonKills } : null,
       failedByCode: f.failedByCode,
       stuckByStep: f.stuckByStep,
       modelCalls: run.simulator.requests,
@@ -608,6 +701,7 @@ async function accountLeads(pool: pg.Pool, intake: IntakeResult) {
   const byKey = new Map<string, string[]>();
   let rowsWithoutKey = 0;
   for (const r of rows) {
+    if (r.key === POISON_KEY) continue; // sent on its own, not by the paced intake
     if (!r.key) rowsWithoutKey++;
     else byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.id]);
   }

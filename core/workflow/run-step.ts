@@ -36,6 +36,9 @@ export interface StepRunnerSettings {
   backoff: BackoffPolicy;
 }
 
+/** How long a step waits when the flow store cannot say whether it may call. */
+const FLOW_UNAVAILABLE_WAIT_MS = 5_000;
+
 /** A re-ask quotes the rejected answer back to the model, but no more than this of it. */
 export const REASK_QUOTE_BYTES = 4096;
 
@@ -312,8 +315,8 @@ type Gate = { slot: string | null } | { waiting: Waiting };
 
 /**
  * Whether this call may go out now: the user's daily budget first (no provider slot is taken for a call that
- * would wait anyway), then the provider's shared flow control. A flow store that cannot answer lets the call
- * through: the provider's own 429s, retried with backoff, are the limit then.
+ * would wait anyway), then the provider's shared flow control. A flow store that cannot answer holds the call
+ * back a few seconds rather than let it through: the limit is a promise to the provider, kept during an outage.
  */
 async function admission(
   deps: StepRunnerDeps,
@@ -332,8 +335,8 @@ async function admission(
     if (admitted.ok) return { slot: admitted.slot };
     return { waiting: { reason: "provider_rate_limit", untilMs: admitted.untilMs } };
   } catch (err) {
-    log.warn({ ...ctx, err }, "provider flow control unavailable; the call goes ahead");
-    return { slot: null };
+    log.warn({ ...ctx, err }, "provider flow control unavailable; the step waits");
+    return { waiting: { reason: "provider_rate_limit", untilMs: now(deps) + FLOW_UNAVAILABLE_WAIT_MS } };
   }
 }
 

@@ -37,7 +37,14 @@ export interface SimulatorOptions extends SimulatorSettings {
    * Told of every chat completion request as it arrives, before it is answered: lets a test act at the moment a
    * worker is inside a model call (kill it, say), or time the calls it receives.
    */
-  onCall?: (call: { step: StepName; message: string; fault: FaultKind | null; at: number }) => void;
+  onCall?: (call: {
+    step: StepName;
+    message: string;
+    fault: FaultKind | null;
+    at: number;
+    /** The caller's end of the connection: which process made the call (`ss` can tell). */
+    remotePort: number | undefined;
+  }) => void;
 }
 
 export type ResolvedSettings = Required<SimulatorSettings>;

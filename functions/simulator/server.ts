@@ -90,7 +90,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       fault = random.faults.pick();
     }
     stats.byFault[fault?.kind ?? "none"]++;
-    onCall?.({ step: call.step, message: call.lead.message, fault: fault?.kind ?? null, at: Date.now() });
+    onCall?.({
+      step: call.step,
+      message: call.lead.message,
+      fault: fault?.kind ?? null,
+      at: Date.now(),
+      remotePort: req.socket.remotePort,
+    });
 
     const answer = answerFor(call.step, call) as unknown as Record<string, unknown>;
     const reply = fault
