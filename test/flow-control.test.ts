@@ -1,4 +1,3 @@
-import { loadConfig } from "@leadflow/core/config";
 import { createLogger } from "@leadflow/core/logger";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";

@@ -52,6 +52,14 @@ const leadDetail = listItem.extend({
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     finished_at: z.iso.datetime().nullable(),
+    waiting: z
+      .object({ reason: z.enum(["provider_rate_limit", "user_budget"]), until: z.iso.datetime() })
+      .nullable()
+      .describe(
+        "Why the current step is held back (provider flow control, the user's daily budget) and until when.",
+      ),
+    tokens: z.object({ prompt: z.number(), completion: z.number() }),
+    cost_usd: z.number(),
     steps: z.array(step),
   }),
 });
@@ -66,6 +74,8 @@ const attempt = z.object({
   tokens: z.object({ prompt: z.number(), completion: z.number(), total: z.number() }).nullable(),
   raw_response: z.string().nullable(),
   validation_errors: z.array(z.string()).nullable(),
+  repaired: z.string().nullable(),
+  cost_usd: z.number(),
   created_at: z.iso.datetime(),
 });
 const event = z.object({
@@ -110,6 +120,8 @@ const stats = z.object({
       call_p95_ms: ms,
     }),
   ),
+  tokens: z.object({ prompt: z.number(), completion: z.number() }),
+  cost_usd: z.number(),
 });
 const checkResult = z.enum(["ok", "down"]);
 // Only the dependencies of the deployment answering: Redis in processes and containers, SQS on Lambda.
@@ -257,7 +269,13 @@ export function openApiDocument() {
             202: answer("Resumed.", leadDetail),
             ...authErrors,
             ...notFound,
-            ...errors([409, "`not_failed`: the workflow is not failed."]),
+            ...errors(
+              [
+                409,
+                "`not_failed`: the workflow is not failed; `retry_limit`: it has run WORKFLOW_MAX_RUNS times.",
+              ],
+              [429, "`rate_limited`: too many retries a minute (LEADS_RATE_LIMIT); see Retry-After."],
+            ),
           },
         },
       },
