@@ -31,7 +31,7 @@
  * CHAOS_FAULT_RATE (0.3, split evenly over every fault kind), CHAOS_SEED (7), CHAOS_WORKER_DOWN_MS (1000: how long
  * a killed worker stays down), CHAOS_REDIS_DOWN_MS (3000), CHAOS_RETRIES (4: a failed POST is sent again with the
  * same Idempotency-Key, like a webhook sender; 0 sends each lead once), CHAOS_DRAIN_TIMEOUT_S (300), CHAOS_LOG_DIR,
- * CHAOS_REQUESTS_PER_MINUTE (2400; 0: no limit), CHAOS_MAX_TAKEOVERS (3),
+ * CHAOS_REQUESTS_PER_MINUTE (1200, so the limit binds; 0: no limit), CHAOS_MAX_TAKEOVERS (3),
  * DATABASE_URL (the server to use; the database name is replaced by leadflow_chaos).
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
@@ -82,7 +82,7 @@ const REDIS_DOWN_MS = number("CHAOS_REDIS_DOWN_MS", 3000);
 /** Tries after a failed answer, with the same Idempotency-Key (0: each lead is sent once). */
 const RETRIES = number("CHAOS_RETRIES", 4);
 const DRAIN_TIMEOUT_MS = number("CHAOS_DRAIN_TIMEOUT_S", 300, 1) * 1000;
-const REQUESTS_PER_MINUTE = number("CHAOS_REQUESTS_PER_MINUTE", 2400);
+const REQUESTS_PER_MINUTE = number("CHAOS_REQUESTS_PER_MINUTE", 1200);
 const MAX_TAKEOVERS = number("CHAOS_MAX_TAKEOVERS", 3, 1);
 const STEP_SETTINGS = { maxAttempts: 5, maxReasks: 2, maxTakeovers: MAX_TAKEOVERS };
 /** Requests in flight at most; the Redis outage makes answers slow, and the sender must not stall behind them. */
