@@ -134,6 +134,33 @@ describe("retries are bounded", () => {
   });
 });
 
+describe("the retry rate limit", () => {
+  it("counts POST /leads/:id/retry per user, apart from submissions, and answers 429 with Retry-After", async () => {
+    const api = await startTestApi({
+      LEADS_RATE_LIMIT: "3",
+      REDIS_PREFIX: `${inject("redisPrefix")}-retrylimit`,
+    });
+    try {
+      const { token: own } = await api.signup();
+      const other = await api.signup();
+      const id = (await api.call("POST", "/leads", { token: own, body: sampleLead() })).json.id;
+      // Not failed (no worker runs here), so each answer is 409; each still counts.
+      for (let i = 0; i < 3; i++) {
+        expect((await api.call("POST", `/leads/${id}/retry`, { token: own })).status).toBe(409);
+      }
+      const limited = await api.call("POST", `/leads/${id}/retry`, { token: own });
+      expect(limited.status).toBe(429);
+      expect(limited.json.error.code).toBe("rate_limited");
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+      // Submissions have their own budget, and another user is not limited by this one.
+      expect((await api.call("POST", "/leads", { token: own, body: sampleLead() })).status).toBe(202);
+      expect((await api.call("POST", `/leads/${id}/retry`, { token: other.token })).status).toBe(404);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe("cost", () => {
   it("prices every attempt, and the workflow's and the period's totals add up", async () => {
     const { token: own } = await pipeline.api.signup();
