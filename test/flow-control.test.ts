@@ -4,21 +4,12 @@ import { type Simulator, startSimulator } from "../functions/simulator/server.ts
 import { startWorker } from "../functions/worker/worker.ts";
 import { sampleLead } from "./support/api.ts";
 import { type Pipeline, startPipeline } from "./support/pipeline.ts";
+import { waitFor } from "./support/wait.ts";
 
 const closing: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (closing.length) await closing.pop()!();
 });
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function pipelineWith(name: string, env: Record<string, string>, simulator?: Simulator) {
   const pipeline: Pipeline = await startPipeline(name, {
@@ -43,8 +34,12 @@ describe("provider flow control across workers", () => {
     for (let i = 0; i < 4; i++)
       ids.push(await pipeline.submit(token, sampleLead({ message: `Quote ${i} please` })));
 
-    await until(async () => (pipeline.simulator.stats().requests >= 6 ? true : undefined), 10_000, "6 calls");
-    const waiting = await until(
+    await waitFor(
+      async () => (pipeline.simulator.stats().requests >= 6 ? true : undefined),
+      10_000,
+      "6 calls",
+    );
+    const waiting = await waitFor(
       async () => {
         const leads = await Promise.all(ids.map((id) => lead(pipeline, token, id)));
         return leads.some((l) => l.workflow.waiting) ? leads : undefined;
@@ -82,9 +77,9 @@ describe("provider flow control across workers", () => {
       token,
       sampleLead({ message: "Quote A [[sim classify=http_429:2*1]]" }),
     );
-    const limited = await until(async () => calls.find((c) => c.fault === "http_429"), 10_000, "the 429");
+    const limited = await waitFor(async () => calls.find((c) => c.fault === "http_429"), 10_000, "the 429");
     const other = await pipeline.submit(token, sampleLead({ message: "Quote B, another lead" }));
-    const paused = await until(
+    const paused = await waitFor(
       async () => {
         const l = await lead(pipeline, token, other);
         return l.workflow.waiting ? l : undefined;
@@ -111,7 +106,7 @@ describe("the per-user daily token budget", () => {
     const pipeline = await pipelineWith("budget", { USER_DAILY_TOKEN_BUDGET: "300" });
     const spender = await pipeline.api.signup();
     const first = await pipeline.submit(spender.token, sampleLead({ message: "Quote for a patio clean" }));
-    const held = await until(
+    const held = await waitFor(
       async () => {
         const l = await lead(pipeline, spender.token, first);
         return l.workflow.waiting ? l : undefined;
@@ -135,7 +130,7 @@ describe("the per-user daily token budget", () => {
 
     const other = await pipeline.api.signup();
     const theirs = await pipeline.submit(other.token, sampleLead({ message: "Quote for a patio clean" }));
-    const afterFirstStep = await until(
+    const afterFirstStep = await waitFor(
       async () => {
         const l = await lead(pipeline, other.token, theirs);
         return l.workflow.steps[0].status === "completed" ? l : undefined;

@@ -2,18 +2,9 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
 import { type NodeChild, spawnWorker } from "../scripts/support/processes.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { waitFor } from "./support/wait.ts";
 
 const MAX_TAKEOVERS = 3;
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let simulator: Simulator;
 let api: TestApi;
@@ -64,7 +55,7 @@ describe("a poison lead: one that kills its worker on every delivery", () => {
       })
     ).json.id as string;
     const healthy: string[] = [];
-    const failedPoison = await until(
+    const failedPoison = await waitFor(
       async () => {
         // Leads keep arriving while the poison one kills worker after worker.
         if (healthy.length < 6) {
@@ -95,7 +86,7 @@ describe("a poison lead: one that kills its worker on every delivery", () => {
     expect(failedPoison.workflow.steps.slice(1).map((s: any) => s.status)).toEqual(["skipped", "skipped"]);
 
     for (const id of healthy) {
-      const lead = await until(
+      const lead = await waitFor(
         async () => {
           const l = (await api.call("GET", `/leads/${id}`, { token })).json;
           return ["completed", "failed"].includes(l.workflow.status) ? l : undefined;

@@ -5,22 +5,13 @@ import { type Simulator, startSimulator } from "../functions/simulator/server.ts
 import { startWorker } from "../functions/worker/worker.ts";
 import { spawnWorker, startPrivateRedis } from "../scripts/support/processes.ts";
 import { sampleLead, startTestApi } from "./support/api.ts";
+import { waitFor } from "./support/wait.ts";
 
 let simulator: Simulator;
 beforeAll(async () => {
   simulator = await startSimulator({ port: 0 });
 });
 afterAll(() => simulator.close());
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const workerEnv = () => ({
   LLM_PROVIDER: "simulator",

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from "@leadflow/core/db/failures";
 import { DomainError, type DomainErrorCode } from "@leadflow/core/errors";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -45,7 +46,7 @@ export function onError(err: Error, c: Context) {
     if (err.status === 413) return errorResponse(c, "payload_too_large", "The request body is too large.");
     if (err.status === 401) return errorResponse(c, "unauthorized", "A valid bearer token is required.");
   }
-  if (isDependencyDown(err)) {
+  if (isDatabaseUnavailable(err)) {
     c.get("log")?.error({ err }, "dependency unavailable");
     c.header("Retry-After", "5");
     return errorResponse(
@@ -56,26 +57,4 @@ export function onError(err: Error, c: Context) {
   }
   c.get("log")?.error({ err }, "unhandled error");
   return errorResponse(c, "internal", "Something went wrong on our side.");
-}
-
-/** Connection failures to PostgreSQL, however pg or drizzle wrapped them. */
-const DEPENDENCY_DOWN_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "57P01",
-  "57P03",
-  "08006",
-  "08001",
-]);
-const DEPENDENCY_DOWN_MESSAGE = /timeout exceeded when trying to connect|Connection terminated/i;
-
-function isDependencyDown(err: unknown): boolean {
-  let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; e && depth < 4; depth++) {
-    if (typeof e.code === "string" && DEPENDENCY_DOWN_CODES.has(e.code)) return true;
-    if (typeof e.message === "string" && DEPENDENCY_DOWN_MESSAGE.test(e.message)) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
 }

@@ -38,15 +38,19 @@ const leadId = zValidator("param", leadParams, (result, c) => {
   if (!result.success) return errorResponse(c, "not_found", "No such lead.");
 });
 
+/** Work that starts model calls (a submission, a retry) is limited per user, each kind on its own count. */
+const perUserLimit = (name: string) =>
+  rateLimit(
+    name,
+    (c) => c.var.deps.config.LEADS_RATE_LIMIT,
+    (c) => [`user:${c.var.userId}`],
+  );
+
 export const leadRoutes = new Hono<AppEnv>()
   .use(requireUser)
   .post(
     "/",
-    rateLimit(
-      "leads",
-      (c) => c.var.deps.config.LEADS_RATE_LIMIT,
-      (c) => [`user:${c.var.userId}`],
-    ),
+    perUserLimit("leads"),
     validate("header", idempotencyHeader),
     validate("json", leadInput),
     async (c) => {
@@ -82,21 +86,11 @@ export const leadRoutes = new Hono<AppEnv>()
   .get("/:id/events", leadId, async (c) => {
     return c.json(await listEvents(c.var.deps.database.db, c.var.userId, c.req.valid("param").id));
   })
-  .post(
-    "/:id/retry",
-    // A retry starts model calls as a submission does, so it is limited the same way, per user.
-    rateLimit(
-      "retries",
-      (c) => c.var.deps.config.LEADS_RATE_LIMIT,
-      (c) => [`user:${c.var.userId}`],
-    ),
-    leadId,
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const id = c.req.valid("param").id;
-      const { config, queue } = c.var.deps;
-      await resumeWorkflow({ db, queue, maxRuns: config.WORKFLOW_MAX_RUNS }, c.var.userId, id);
-      c.var.log.info({ lead_id: id }, "workflow resumed");
-      return c.json(await getLead(db, c.var.userId, id), 202);
-    },
-  );
+  .post("/:id/retry", perUserLimit("retries"), leadId, async (c) => {
+    const { db } = c.var.deps.database;
+    const id = c.req.valid("param").id;
+    const { config, queue } = c.var.deps;
+    await resumeWorkflow({ db, queue, maxRuns: config.WORKFLOW_MAX_RUNS }, c.var.userId, id);
+    c.var.log.info({ lead_id: id }, "workflow resumed");
+    return c.json(await getLead(db, c.var.userId, id), 202);
+  });
