@@ -5,7 +5,8 @@ import { type Classification, classification } from "../schemas/classification.t
 import { type Extraction, extractionFor } from "../schemas/extraction.ts";
 import { routing } from "../schemas/routing.ts";
 import { dataBlock, leadBlock } from "../steps/prompt.ts";
-import { createLlmClient, parseRetryAfter } from "./client.ts";
+import { createLlmClient } from "./client.ts";
+import { parseRetryAfter } from "./failure.ts";
 import type { LlmClient, StructuredRequest, StructuredResult } from "./types.ts";
 
 const API_KEY = "sk-test-9f8e7d6c5b4a3210-do-not-log";

@@ -54,3 +54,14 @@ export const REASK_CODES: ReadonlySet<StepErrorCode> = new Set([
   "AI_INVALID_JSON",
   "AI_SCHEMA_MISMATCH",
 ]);
+
+/** A step error with its retryable flag taken from the code, so the two can never disagree. */
+export function stepError(
+  code: StepErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): StepError {
+  const error: StepError = { code, message, retryable: RETRYABLE_CODES.has(code) };
+  if (details) error.details = details;
+  return error;
+}

@@ -1,12 +1,14 @@
 import type { Database } from "../db/client.ts";
 import { isDatabaseUnavailable, sqlState } from "../db/failures.ts";
+import { callCost, type Pricing } from "../llm/cost.ts";
 import type { ProviderFlow } from "../llm/flow/port.ts";
 import { cutToBytes } from "../llm/stored-answer.ts";
-import type { ChatMessage, LlmClient, StructuredResult, TokenUsage } from "../llm/types.ts";
+import type { ChatMessage, LlmClient } from "../llm/types.ts";
 import type { StepObserver } from "../metrics.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
 import { nextStep, type StepError } from "../schemas/workflow.ts";
 import { stepDefinition } from "../steps/index.ts";
+import { admission, now, reportToFlow } from "./admission.ts";
 import { type BackoffPolicy, retryDelayMs } from "./backoff.ts";
 import { type Claim, claimStep } from "./claim.ts";
 import {
@@ -17,7 +19,6 @@ import {
   recordReask,
   type Settled,
   scheduleRetry,
-  type Waiting,
 } from "./settle.ts";
 
 export interface StepRunnerSettings {
@@ -32,12 +33,9 @@ export interface StepRunnerSettings {
   /** Tokens a user's steps may spend per UTC day before they wait for the next (USER_DAILY_TOKEN_BUDGET; 0: none). */
   userDailyTokenBudget: number;
   /** USD per million prompt and completion tokens, for each attempt's cost_usd. */
-  pricing: { inputPerMillion: number; outputPerMillion: number };
+  pricing: Pricing;
   backoff: BackoffPolicy;
 }
-
-/** How long a step waits when the flow store cannot say whether it may call. */
-const FLOW_UNAVAILABLE_WAIT_MS = 5_000;
 
 /** A re-ask quotes the rejected answer back to the model, but no more than this of it. */
 export const REASK_QUOTE_BYTES = 4096;
@@ -309,69 +307,6 @@ async function executeClaimedStep(
     );
     return { outcome: "retry_scheduled", code: result.error.code };
   }
-}
-
-type Gate = { slot: string | null } | { waiting: Waiting };
-
-/**
- * Whether this call may go out now: the user's daily budget first (no provider slot is taken for a call that
- * would wait anyway), then the provider's shared flow control. A flow store that cannot answer holds the call
- * back a few seconds rather than let it through: the limit is a promise to the provider, kept during an outage.
- */
-async function admission(
-  deps: StepRunnerDeps,
-  claim: Claim,
-  spentTokens: number,
-  log: StepRunnerLogger,
-  ctx: Record<string, unknown>,
-): Promise<Gate> {
-  const budget = deps.settings.userDailyTokenBudget;
-  if (budget > 0 && claim.userTokensToday + spentTokens >= budget) {
-    return { waiting: { reason: "user_budget", untilMs: nextUtcDay(now(deps), deps.random) } };
-  }
-  if (!deps.flow) return { slot: null };
-  try {
-    const admitted = await deps.flow.admit();
-    if (admitted.ok) return { slot: admitted.slot };
-    return { waiting: { reason: "provider_rate_limit", untilMs: admitted.untilMs } };
-  } catch (err) {
-    log.warn({ ...ctx, err }, "provider flow control unavailable; the step waits");
-    return { waiting: { reason: "provider_rate_limit", untilMs: now(deps) + FLOW_UNAVAILABLE_WAIT_MS } };
-  }
-}
-
-/** Tokens the answer reported are charged to the call's slot; a 429 with Retry-After pauses every call. */
-async function reportToFlow(
-  deps: StepRunnerDeps,
-  slot: string | null,
-  result: StructuredResult<unknown>,
-  log: StepRunnerLogger,
-  ctx: Record<string, unknown>,
-) {
-  if (!deps.flow) return;
-  try {
-    const tokens = result.call.tokens?.total ?? 0;
-    if (slot && tokens > 0) await deps.flow.charge(slot, tokens);
-    if (result.outcome === "error" && result.error.code === "LLM_RATE_LIMITED" && result.retryAfterMs) {
-      await deps.flow.pause(now(deps) + result.retryAfterMs);
-    }
-  } catch (err) {
-    log.warn({ ...ctx, err }, "provider flow control unavailable; the call was not counted");
-  }
-}
-
-/** Midnight UTC after `nowMs`, spread over a minute so a day's waiting steps do not all wake at once. */
-function nextUtcDay(nowMs: number, random: () => number = Math.random): number {
-  const midnight = new Date(nowMs);
-  midnight.setUTCHours(24, 0, 0, 0);
-  return midnight.getTime() + Math.floor(random() * 60_000);
-}
-
-const now = (deps: StepRunnerDeps) => (deps.now ?? Date.now)();
-
-export function callCost(tokens: TokenUsage | null, pricing: StepRunnerSettings["pricing"]): number {
-  if (!tokens) return 0;
-  return (tokens.prompt * pricing.inputPerMillion + tokens.completion * pricing.outputPerMillion) / 1_000_000;
 }
 
 /** The rejected answer as the re-ask quotes it: its first REASK_QUOTE_BYTES, the cut marked. */
