@@ -5,12 +5,8 @@ import { createLogger } from "./logger.ts";
 
 /** A stand-in shaped like drizzle's DrizzleQueryError: the query and its parameters in the message. */
 class DrizzleQueryError extends Error {
-  constructor(
-    query: string,
-    params: unknown[],
-    override cause: Error,
-  ) {
-    super(`Failed query: ${query}\nparams: ${params.join(",")}`);
+  constructor(query: string, params: unknown[], cause: Error) {
+    super(`Failed query: ${query}\nparams: ${params.join(",")}`, { cause });
   }
 }
 
