@@ -3,6 +3,25 @@ import { z } from "zod";
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+/** The upper bound of JWT_TTL_SECONDS: one day. */
+export const MAX_JWT_TTL_SECONDS = 86_400;
+
+const DEVELOPMENT_JWT_SECRET = "leadflow-development-secret-do-not-use-in-production";
+
+/** An address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -14,7 +33,8 @@ const envSchema = z
       .regex(/^[a-zA-Z0-9_-]+$/)
       .default("leadflow"),
     JWT_SECRET: z.string().optional(),
-    JWT_TTL_SECONDS: positiveInt.default(3600),
+    // A token cannot be refreshed, only revoked by its holder's logout: a day at most bounds a stolen one.
+    JWT_TTL_SECONDS: positiveInt.max(MAX_JWT_TTL_SECONDS).default(3600),
     BCRYPT_COST: z.coerce.number().int().min(10).max(15).default(12),
     API_PORT: port.default(3000),
     API_URL: z.string().url().optional(),
@@ -42,11 +62,16 @@ const envSchema = z
      * server, when the API's URL is public (AWS) and TRUST_PROXY must stay off. At least 32 characters.
      */
     FORWARDING_SECRET: z.string().min(32).optional(),
-    /** Believe X-Forwarded-For (only behind a load balancer or CDN we run). */
+    /**
+     * How many proxies we run stand in front of the API (`true` means 1): the client's address is that many
+     * entries from the right of X-Forwarded-For, the one our nearest proxy wrote. 0 believes none of it.
+     */
     TRUST_PROXY: z
-      .enum(["true", "false", "1", "0"])
-      .default("false")
-      .transform((v) => v === "true" || v === "1"),
+      .string()
+      .trim()
+      .regex(/^(true|false|\d{1,2})$/, "a number of proxies, or true (1) or false (0)")
+      .default("0")
+      .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v))),
     RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
     STALE_STEP_MS: positiveInt.default(120_000),
     WORKER_METRICS_PORT: port.default(9464),
@@ -60,6 +85,18 @@ const envSchema = z
     /** Set by the Lambda runtime; elsewhere the region is read from the queue URL. */
     AWS_REGION: z.string().optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+    // --- sessions and exposure (DESIGN.md, "Sessions and exposure") ---
+    /** Where the API listens: loopback unless a container or proxy needs it reachable (`0.0.0.0`). */
+    API_HOST: z.string().trim().min(1).default("127.0.0.1"),
+    /** The API's and worker's login (neither superuser nor owner); migrations keep using DATABASE_URL. */
+    DATABASE_APP_URL: z.string().url().optional(),
+    /** When set, `/metrics` (API and worker) answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.string().min(16).optional(),
+    /** Where the simulator answers when it is the model (compose: its service name); else 127.0.0.1. */
+    SIMULATOR_URL: z.string().url().optional(),
+    /** A production process refuses the simulator as its model unless told plainly that it is meant. */
+    ALLOW_SIMULATOR_IN_PRODUCTION: z.enum(["true", "false"]).default("false"),
   })
   .transform((env, ctx) => {
     const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");
@@ -82,12 +119,32 @@ const envSchema = z
         ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
     } else {
       // A fixed development secret keeps tokens valid across restarts on a laptop; production must set its own.
-      jwtSecret ??= "leadflow-development-secret-do-not-use-in-production";
+      jwtSecret ??= DEVELOPMENT_JWT_SECRET;
+    }
+    // Everyone can read the development secret in this file: with it, anyone who reaches the API can mint tokens.
+    if (jwtSecret === DEVELOPMENT_JWT_SECRET && !isLoopback(env.API_HOST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: `the development secret is refused unless API_HOST is loopback (it is ${env.API_HOST})`,
+      });
     }
     if (jwtSecret && Buffer.byteLength(jwtSecret, "utf8") < 32) {
       ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "must be at least 32 bytes" });
     }
-    const simulatorUrl = `http://127.0.0.1:${env.SIMULATOR_PORT}/v1`;
+    // The simulator's address is the default for the simulator only: a real key must never travel to the test
+    // double (over plain HTTP) because a base URL was left pointing at it.
+    const simulatorUrl = env.SIMULATOR_URL ?? `http://127.0.0.1:${env.SIMULATOR_PORT}/v1`;
+    const baseURL = provider === "simulator" ? (env.OPENAI_BASE_URL ?? simulatorUrl) : env.OPENAI_BASE_URL;
+    const simulated =
+      provider === "simulator" || (baseURL !== undefined && sameOrigin(baseURL, simulatorUrl));
+    if (simulated && env.NODE_ENV === "production" && env.ALLOW_SIMULATOR_IN_PRODUCTION !== "true") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LLM_PROVIDER"],
+        message: "the simulator answers in production only with ALLOW_SIMULATOR_IN_PRODUCTION=true",
+      });
+    }
     return {
       ...env,
       JWT_SECRET: jwtSecret ?? "",
@@ -95,7 +152,9 @@ const envSchema = z
       RATE_LIMIT_STORE: env.RATE_LIMIT_STORE ?? (env.QUEUE_DRIVER === "sqs" ? "postgres" : "redis"),
       llm: {
         provider,
-        baseURL: provider === "simulator" ? (env.OPENAI_BASE_URL ?? simulatorUrl) : env.OPENAI_BASE_URL,
+        baseURL,
+        /** The answers come from the simulator: by choice, or because the base URL is the simulator's. */
+        simulated,
         apiKey: env.OPENAI_API_KEY ?? (provider === "simulator" ? "simulator" : "none"),
         model: env.LLM_MODEL ?? (provider === "simulator" ? "leadflow-simulator" : "gpt-4o-mini"),
         timeoutMs: env.LLM_TIMEOUT_MS,

@@ -14,6 +14,8 @@ export interface RateLimitHit {
 export interface RateLimitStore {
   /** Counts one request against `key`, opening a window of `windowMs` when none is open. */
   hit(key: string, windowMs: number): Promise<RateLimitHit>;
+  /** The count in `key`'s open window without adding to it (0 when none is open): for limits on failures. */
+  peek(key: string): Promise<RateLimitHit>;
 }
 
 // INCR and the first PEXPIRE in one step, so a crash between them can never leave a counter without expiry.
@@ -31,6 +33,14 @@ export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStor
         number,
       ];
       return { count, resetMs: ttl > 0 ? ttl : windowMs };
+    },
+    async peek(key) {
+      const name = `${prefix}:ratelimit:${key}`;
+      const [[, count], [, ttl]] = (await redis.multi().get(name).pttl(name).exec()) as [
+        [Error | null, string | null],
+        [Error | null, number],
+      ];
+      return { count: count ? Number(count) : 0, resetMs: ttl > 0 ? ttl : 0 };
     },
   };
 }
@@ -74,6 +84,14 @@ export function postgresRateLimitStore(db: Queryable): RateLimitStore {
       if (!row) throw new Error("rate limit upsert returned no row");
       // window_ends_at is kept to the millisecond, so rounding can put it a fraction past now + windowMs.
       return { count: row.count, resetMs: row.reset_ms > 0 ? Math.min(row.reset_ms, windowMs) : windowMs };
+    },
+    async peek(key) {
+      const { rows } = await db.execute<{ count: number; reset_ms: number }>(sql`
+        select count, ceil(extract(epoch from (window_ends_at - now())) * 1000)::int as reset_ms
+        from rate_limit_counters
+        where key = ${rateLimitKeyDigest(key)} and window_ends_at > now()`);
+      const row = rows[0];
+      return row ? { count: row.count, resetMs: Math.max(row.reset_ms, 0) } : { count: 0, resetMs: 0 };
     },
   };
 }
