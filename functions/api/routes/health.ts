@@ -22,7 +22,7 @@ export const healthRoutes = new Hono<AppEnv>()
   .get("/meta", (c) => {
     const { llm } = c.var.deps.config;
     return c.json({
-      llm: { provider: llm.provider, model: llm.model, simulated: llm.provider === "simulator" },
+      llm: { provider: llm.provider, model: llm.model, simulated: llm.simulated },
     });
   })
   .get("/metrics", async (c) => {
