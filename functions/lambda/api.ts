@@ -3,7 +3,8 @@ import { createApp } from "../api/app.ts";
 import { createApiDeps } from "../api/deps.ts";
 import { lambdaConfig, lazy } from "./deps.ts";
 
-const serve = lazy(() => handle(createApp(createApiDeps(lambdaConfig()))));
+// RDS Proxy refuses the `-c role=` start-up parameter: the API's role is taken with SET ROLE instead.
+const serve = lazy(() => handle(createApp(createApiDeps(lambdaConfig(), { assumeRole: "set-role" }))));
 
 /** Lambda entry: the same Hono app as the Node server, behind a function URL (payload format 2.0). */
 export const handler = (event: LambdaEvent, context?: LambdaContext) => serve()(event, context);

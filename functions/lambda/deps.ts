@@ -33,7 +33,7 @@ export const lambdaLogger = lazy(() =>
  */
 export const lambdaDatabase = lazy(() => {
   const config = lambdaConfig();
-  return connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
+  return connectDatabase(config.DATABASE_APP_URL ?? config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
     role: WORKER_ROLE,
     assumeRole: "set-role",
   });

@@ -7,6 +7,7 @@ import { lambdaConfig } from "./deps.ts";
  */
 export const handler = async () => {
   const started = performance.now();
-  await migrateDatabase(lambdaConfig().DATABASE_URL);
+  const config = lambdaConfig();
+  await migrateDatabase(config.DATABASE_URL, config.DATABASE_APP_URL);
   return { status: "migrated", ms: Math.round(performance.now() - started) };
 };
