@@ -56,6 +56,8 @@ describe("the app's login role (DATABASE_APP_URL)", () => {
     const lead = await pipeline.waitForTerminal(alice.token, id);
     expect(lead.workflow.status).toBe("completed");
     expect((await pipeline.attempts(alice.token, id)).length).toBeGreaterThanOrEqual(3);
+    expect((await api.call("POST", "/auth/logout", { token: alice.token })).status).toBe(204);
+    expect((await api.call("GET", `/leads/${id}`, { token: alice.token })).status).toBe(401);
   });
 
   it("sees no user's rows outside asUser, and only the caller's inside it", async () => {

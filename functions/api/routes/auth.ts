@@ -1,3 +1,4 @@
+import { revokeToken } from "@leadflow/core/auth/revocation";
 import { findUser, logIn, normalizeEmail, type PublicUser, signUp } from "@leadflow/core/auth/users";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -41,6 +42,12 @@ export const authRoutes = new Hono<AppEnv>()
   .post("/login", validate("json", credentials), ...authLimit("login"), async (c) => {
     const user = await logIn(c.var.deps.database.db, c.req.valid("json"), c.var.deps.config.BCRYPT_COST);
     return c.json(await tokenAnswer(c, user), 200);
+  })
+  // The presented token is refused from now until its exp; the client drops its copy too.
+  .post("/logout", requireUser, async (c) => {
+    await revokeToken(c.var.deps.database.db, c.var.token);
+    c.var.log.info("user signed out");
+    return c.body(null, 204);
   })
   .get("/me", requireUser, async (c) => {
     const user = await findUser(c.var.deps.database.db, c.var.userId);
