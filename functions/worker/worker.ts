@@ -24,7 +24,7 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
   );
   const queue = createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
   const metrics = createWorkerMetrics(queue.stats?.bind(queue));
-  const metricsServer = serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, log);
+  const metricsServer = serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, log, config.METRICS_TOKEN);
   const deps = {
     db: database.db,
     queue,
