@@ -100,13 +100,6 @@ const envSchema = z
   })
   .transform((env, ctx) => {
     const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");
-    if (provider === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["OPENAI_API_KEY"],
-        message: "required when LLM_PROVIDER=openai",
-      });
-    }
     if (env.QUEUE_DRIVER === "sqs") {
       for (const key of ["SQS_QUEUE_URL_CLASSIFY", "SQS_QUEUE_URL_EXTRACT", "SQS_QUEUE_URL_ROUTE"] as const) {
         if (!env[key])
@@ -114,10 +107,8 @@ const envSchema = z
       }
     }
     let jwtSecret = env.JWT_SECRET;
-    if (env.NODE_ENV === "production") {
-      if (!jwtSecret)
-        ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
-    } else {
+    // Required in production only where tokens are signed: see missingSecrets.
+    if (env.NODE_ENV !== "production") {
       // A fixed development secret keeps tokens valid across restarts on a laptop; production must set its own.
       jwtSecret ??= DEVELOPMENT_JWT_SECRET;
     }
@@ -164,12 +155,41 @@ const envSchema = z
 
 export type Config = z.infer<typeof envSchema>;
 
+/**
+ * Which secrets the process needs, so one that never signs a token or calls a model starts without them (each
+ * Lambda gets only its own secrets). A long-running process does it all: every check applies.
+ */
+export interface ConfigUses {
+  /** Signs and verifies session tokens (the API): JWT_SECRET is required in production. */
+  tokens: boolean;
+  /** Calls the model (the step runners): LLM_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL. */
+  model: boolean;
+}
+
+const EVERYTHING: ConfigUses = { tokens: true, model: true };
+
+/** The secrets `uses` needs that `env` lacks, judged on the raw environment so they join the other problems. */
+function missingSecrets(env: NodeJS.ProcessEnv, uses: ConfigUses): string[] {
+  const missing: string[] = [];
+  if (uses.tokens && env.NODE_ENV === "production" && !env.JWT_SECRET) {
+    missing.push("JWT_SECRET: required in production");
+  }
+  const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");
+  if (uses.model && provider === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+    missing.push("OPENAI_API_KEY: required when LLM_PROVIDER=openai");
+  }
+  return missing;
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with every problem listed. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, uses: ConfigUses = EVERYTHING): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
-    throw new Error(`Invalid configuration:\n${problems}`);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)),
+    ...missingSecrets(env, uses),
+  ];
+  if (problems.length || !parsed.success) {
+    throw new Error(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }
   return parsed.data;
 }

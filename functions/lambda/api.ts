@@ -1,7 +1,10 @@
 import { handle, type LambdaContext, type LambdaEvent } from "hono/aws-lambda";
 import { createApp } from "../api/app.ts";
 import { createApiDeps } from "../api/deps.ts";
-import { lambdaConfig, lazy } from "./deps.ts";
+import { lambdaConfig, lambdaUses, lazy } from "./deps.ts";
+
+// Signs and verifies tokens; never calls the model.
+lambdaUses({ tokens: true, model: false });
 
 // RDS Proxy refuses the `-c role=` start-up parameter: the API's role is taken with SET ROLE instead.
 const serve = lazy(() => handle(createApp(createApiDeps(lambdaConfig(), { assumeRole: "set-role" }))));

@@ -1,5 +1,7 @@
 import { migrateDatabase } from "@leadflow/core/db/migrate";
-import { lambdaConfig } from "./deps.ts";
+import { lambdaConfig, lambdaUses } from "./deps.ts";
+
+lambdaUses({ tokens: false, model: false });
 
 /**
  * Lambda entry, invoked by every deploy before the other functions change: applies pending migrations (the
