@@ -159,3 +159,49 @@ describe("logs of a refused write", () => {
     }
   });
 });
+
+describe("a provider's error body shown to the user", () => {
+  const body = {
+    error: {
+      message:
+        "Request refused for organization org-Zx81LmQp0aRT in project proj_5fGh81LmQp0aRTzz (request req_8a7d6c5b4a3f2e1d); key sk-proj-AbC123dEf456gHi789 owned by owner@acme.example",
+      type: "invalid_request_error",
+      code: null,
+    },
+  };
+  let provider: import("node:http").Server;
+  let pipeline: import("./support/pipeline.ts").Pipeline;
+  beforeAll(async () => {
+    const { createServer } = await import("node:http");
+    // An OpenAI-compatible server that refuses every request the way OpenAI words it (a 400 fails at once).
+    provider = createServer((req, res) => {
+      req.resume();
+      req.on("end", () =>
+        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(body)),
+      );
+    });
+    await new Promise<void>((resolve) => provider.listen(0, "127.0.0.1", resolve));
+    const { startPipeline } = await import("./support/pipeline.ts");
+    pipeline = await startPipeline("provider-text", {
+      LLM_PROVIDER: "openai",
+      OPENAI_API_KEY: "sk-test-never-valid",
+      OPENAI_BASE_URL: `http://127.0.0.1:${(provider.address() as import("node:net").AddressInfo).port}/v1`,
+    });
+  });
+  afterAll(async () => {
+    await pipeline?.close();
+    await new Promise<void>((resolve) => provider.close(() => resolve()));
+  });
+
+  it("keeps the provider's sentence and redacts its ids, keys and emails", async () => {
+    const { token } = await pipeline.api.signup();
+    const id = await pipeline.submit(token, sampleLead());
+    const lead = await pipeline.waitForTerminal(token, id);
+    expect(lead.workflow.error.code).toBe("LLM_BAD_REQUEST");
+    const [attempt] = await pipeline.attempts(token, id);
+    expect(attempt.raw_response).toContain("Request refused for organization org-[redacted]");
+    for (const secret of ["Zx81LmQp0aRT", "proj_5fGh", "req_8a7d", "AbC123dEf456", "owner@acme.example"]) {
+      expect(attempt.raw_response).not.toContain(secret);
+    }
+  });
+});
