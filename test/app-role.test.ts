@@ -73,12 +73,20 @@ describe("the app's login role (DATABASE_APP_URL)", () => {
       expect(new Set(mine.map((r) => r.userId))).toEqual(new Set(mine.length ? [alice.userId] : []));
     }
     expect((await asUser(db, alice.userId, (tx) => tx.select().from(leads))).length).toBe(1);
-    // A plain session of the login, with no role taken, holds no privilege at all (NOINHERIT).
+    // A plain session of the login, with no role taken (as the API on Lambda), starts as the API's role with no
+    // user set, and stays so after RESET ROLE: it sees no one's leads.
     const bare = new pg.Client({ connectionString: appUrl });
     await bare.connect();
     try {
+      const who = await bare.query("select current_user as who, session_user as login");
+      expect(who.rows[0]).toEqual({ who: "leadflow_api", login: "leadflow_app" });
+      expect((await bare.query("select * from leads")).rows).toEqual([]);
+      await bare.query("reset role");
+      expect((await bare.query("select current_user as who")).rows[0].who).toBe("leadflow_api");
+      expect((await bare.query("select * from leads")).rows).toEqual([]);
+      // Without a role of its own it holds no privilege (NOINHERIT), and cannot escape to the owner or a superuser.
+      await bare.query("set role leadflow_app");
       expect(pgErrorCode(await bare.query("select * from leads").catch((e: unknown) => e))).toBe("42501");
-      // And it cannot escape to the owner or a superuser.
       expect(pgErrorCode(await bare.query("set role postgres").catch((e: unknown) => e))).toBe("42501");
     } finally {
       await bare.end();
@@ -98,6 +106,46 @@ describe("the app's login role (DATABASE_APP_URL)", () => {
       expect(ids).toHaveLength(1);
     } finally {
       await worker.close();
+    }
+  });
+
+  it("serves the API as the login's default role, taking none itself (the Lambda API behind RDS Proxy)", async () => {
+    const { loadConfig } = await import("@leadflow/core/config");
+    const { createApiDeps } = await import("../functions/api/deps.ts");
+    const { createApp } = await import("../functions/api/app.ts");
+    const config = loadConfig({
+      ...process.env,
+      NODE_ENV: "test",
+      BCRYPT_COST: "10",
+      DATABASE_APP_URL: appUrl,
+    });
+    const deps = createApiDeps(config, { apiRole: "login-default" });
+    try {
+      const app = createApp(deps);
+      const post = (path: string, body: unknown, token?: string) =>
+        app.request(path, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+      const email = `approle-default-${Date.now()}@example.test`;
+      expect((await post("/auth/signup", { email, password: "correct horse battery" })).status).toBe(201);
+      const login = await post("/auth/login", { email, password: "correct horse battery" });
+      const { access_token: token } = (await login.json()) as { access_token: string };
+      expect((await post("/leads", sampleLead(), token)).status).toBe(202);
+      // No start-up parameter: the role comes from the login itself.
+      expect(
+        (deps.database.pool as unknown as { options: { options?: string } }).options.options,
+      ).toBeUndefined();
+      const who = await deps.database.pool.query("select current_user as who");
+      expect(who.rows[0].who).toBe("leadflow_api");
+      expect(await deps.database.db.select().from(leads)).toEqual([]);
+      expect((await post("/auth/logout", {}, token)).status).toBe(204);
+    } finally {
+      await deps.close();
     }
   });
 
@@ -173,6 +221,11 @@ describe("migration 0004's login role, on a cluster that test runs share", () =>
           worker: true,
         },
       ]);
+      const defaults = await owner.query(
+        "select s.setconfig from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = $1",
+        [role],
+      );
+      expect(defaults.rows).toEqual([{ setconfig: ["role=leadflow_api"] }]);
     } finally {
       await Promise.all(clients.map((c) => c.end()));
       await owner.query(`drop role if exists ${role}`);

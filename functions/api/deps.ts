@@ -17,12 +17,15 @@ import { postgresRateLimitStore, redisRateLimitStore } from "./rate-limit-store.
  */
 export function createApiDeps(
   config: Config,
-  options: { assumeRole?: ConnectOptions["assumeRole"] } = {},
+  options: { apiRole?: "startup-option" | "login-default" } = {},
 ): ApiDeps & { close(): Promise<void> } {
   // As the app's login (DATABASE_APP_URL), every session works as leadflow_api: outside asUser no user is set,
-  // so row-level security shows no one's rows. (Without it, the login user of DATABASE_URL, as before.)
+  // so row-level security shows no one's rows. leadflow_app's sessions start as leadflow_api by themselves
+  // (migration 0004), which is all RDS Proxy allows without pinning; elsewhere the start-up parameter says it
+  // too. (Without DATABASE_APP_URL, the login user of DATABASE_URL, as before.)
+  const apiRole: ConnectOptions = options.apiRole === "login-default" ? {} : { role: API_ROLE };
   const database = config.DATABASE_APP_URL
-    ? connectDatabase(config.DATABASE_APP_URL, config.DATABASE_POOL_SIZE, { role: API_ROLE, ...options })
+    ? connectDatabase(config.DATABASE_APP_URL, config.DATABASE_POOL_SIZE, apiRole)
     : connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const queue = createStepQueueFromConfig(config);
   const usesRedis = config.QUEUE_DRIVER === "bullmq" || config.RATE_LIMIT_STORE === "redis";

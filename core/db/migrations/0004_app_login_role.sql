@@ -27,6 +27,21 @@ BEGIN
   IF NOT pg_has_role('leadflow_app', 'leadflow_worker', 'MEMBER') THEN
     BEGIN GRANT leadflow_worker TO leadflow_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
   END IF;
+  -- Its sessions start as leadflow_api, applied by the server (no start-up parameter, which RDS Proxy refuses, and
+  -- no SET, which makes the proxy pin the session): a session that takes no role, or RESETs it, is the API's role
+  -- with no user set, which row-level security shows nothing. The worker still switches to leadflow_worker.
+  IF NOT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                 WHERE r.rolname = 'leadflow_app' AND s.setdatabase = 0 AND 'role=leadflow_api' = ANY (s.setconfig)) THEN
+    BEGIN
+      ALTER ROLE leadflow_app SET role = 'leadflow_api';
+    EXCEPTION WHEN OTHERS THEN
+      -- A twin run wrote the same setting first ("tuple concurrently updated", or a duplicate key): fine if so.
+      IF NOT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                     WHERE r.rolname = 'leadflow_app' AND s.setdatabase = 0 AND 'role=leadflow_api' = ANY (s.setconfig)) THEN
+        RAISE;
+      END IF;
+    END;
+  END IF;
 END $$;--> statement-breakpoint
 -- Accounts. The API must find one by email before anyone is known (sign-up, login), so its role sees every row;
 -- the worker needs no user's email or password hash: only the id.
