@@ -158,6 +158,28 @@ describe("rate limits", () => {
     }
   });
 
+  it("lets no more failed logins through than the account's limit, even sent all at once", async () => {
+    const parallel = await startTestApi({
+      AUTH_RATE_LIMIT: "3",
+      TRUST_PROXY: "1",
+      REDIS_PREFIX: `${inject("redisPrefix")}-limits-burst`,
+    });
+    try {
+      const { email } = await parallel.signup();
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          parallel.call("POST", "/auth/login", {
+            body: { email, password: "wrong password" },
+            headers: { "x-forwarded-for": `198.51.100.${100 + i}` },
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+    } finally {
+      await parallel.close();
+    }
+  });
+
   it("limits lead submission per user", async () => {
     const api2 = await startTestApi({
       AUTH_RATE_LIMIT: "1000",

@@ -14,8 +14,11 @@ export interface RateLimitHit {
 export interface RateLimitStore {
   /** Counts one request against `key`, opening a window of `windowMs` when none is open. */
   hit(key: string, windowMs: number): Promise<RateLimitHit>;
-  /** The count in `key`'s open window without adding to it (0 when none is open): for limits on failures. */
-  peek(key: string): Promise<RateLimitHit>;
+  /**
+   * Takes back one hit from `key`'s open window (none is opened, nothing goes below 0): for limits that count
+   * failures only, which count each attempt first so parallel attempts cannot all slip under the limit.
+   */
+  refund(key: string): Promise<void>;
 }
 
 // INCR and the first PEXPIRE in one step, so a crash between them can never leave a counter without expiry.
@@ -23,6 +26,13 @@ const REDIS_HIT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}`;
+
+// Only an open window is decremented: a DECR on a lapsed key would make a counter with no expiry.
+const REDIS_REFUND = `
+if redis.call('PTTL', KEYS[1]) > 0 and tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0`;
 
 /** A counter per key in Redis that expires with its window. */
 export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
@@ -34,13 +44,8 @@ export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStor
       ];
       return { count, resetMs: ttl > 0 ? ttl : windowMs };
     },
-    async peek(key) {
-      const name = `${prefix}:ratelimit:${key}`;
-      const [[, count], [, ttl]] = (await redis.multi().get(name).pttl(name).exec()) as [
-        [Error | null, string | null],
-        [Error | null, number],
-      ];
-      return { count: count ? Number(count) : 0, resetMs: ttl > 0 ? ttl : 0 };
+    async refund(key) {
+      await redis.eval(REDIS_REFUND, 1, `${prefix}:ratelimit:${key}`);
     },
   };
 }
@@ -85,13 +90,10 @@ export function postgresRateLimitStore(db: Queryable): RateLimitStore {
       // window_ends_at is kept to the millisecond, so rounding can put it a fraction past now + windowMs.
       return { count: row.count, resetMs: row.reset_ms > 0 ? Math.min(row.reset_ms, windowMs) : windowMs };
     },
-    async peek(key) {
-      const { rows } = await db.execute<{ count: number; reset_ms: number }>(sql`
-        select count, ceil(extract(epoch from (window_ends_at - now())) * 1000)::int as reset_ms
-        from rate_limit_counters
-        where key = ${rateLimitKeyDigest(key)} and window_ends_at > now()`);
-      const row = rows[0];
-      return row ? { count: row.count, resetMs: Math.max(row.reset_ms, 0) } : { count: 0, resetMs: 0 };
+    async refund(key) {
+      await db.execute(sql`
+        update rate_limit_counters set count = count - 1
+        where key = ${rateLimitKeyDigest(key)} and window_ends_at > now() and count > 0`);
     },
   };
 }

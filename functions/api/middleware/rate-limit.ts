@@ -61,8 +61,9 @@ export const rateLimit = (
 
 /**
  * Counts only the requests the handler refused (a 4xx answer), and refuses more once `limit(c)` of them fell in
- * the window. For a per-account limit: counting every attempt would let anyone lock a chosen account out by
- * trying it, while counting failures lets its owner in with the right password.
+ * the window: for a per-account limit, so its owner's sign-ins never spend it. Each attempt is counted first and
+ * given back unless it failed (or was refused over the limit), so attempts sent in parallel cannot all pass a
+ * limit they would exceed together.
  */
 export const failureLimit = (
   name: string,
@@ -75,19 +76,22 @@ export const failureLimit = (
     let counter: string;
     try {
       counter = `${name}:${await key(c)}`;
-      const { count, resetMs } = await rateLimits.peek(counter);
-      if (count >= limit(c)) return tooMany(c, resetMs || WINDOW_MS);
+      const { count, resetMs } = await rateLimits.hit(counter, WINDOW_MS);
+      if (count > limit(c)) {
+        await rateLimits.refund(counter);
+        return tooMany(c, resetMs);
+      }
     } catch (err) {
       const refused = storeUnavailable(c, name, err, whenDown);
       if (refused) return refused;
       return next();
     }
     await next();
-    if (c.res.status >= 400 && c.res.status < 500) {
+    if (c.res.status < 400 || c.res.status >= 500) {
       try {
-        await rateLimits.hit(counter, WINDOW_MS);
+        await rateLimits.refund(counter);
       } catch (err) {
-        c.var.log.warn({ err, limit: name }, "rate limit unavailable; failure not counted");
+        c.var.log.warn({ err, limit: name }, "rate limit unavailable; attempt left counted");
       }
     }
   });
