@@ -107,6 +107,18 @@ describe("the app's login role (DATABASE_APP_URL)", () => {
     } finally {
       await worker.close();
     }
+    // The Lambdas' way (SET ROLE behind RDS Proxy) gives the same role, over the same login.
+    const lambda = connectDatabase(appUrl, 1, { role: WORKER_ROLE, assumeRole: "set-role" });
+    try {
+      const who = await lambda.pool.query("select current_user as who, session_user as login");
+      expect(who.rows[0]).toEqual({ who: WORKER_ROLE, login: "leadflow_app" });
+      const refused = await lambda.pool
+        .query("select password_hash from users limit 1")
+        .catch((e: unknown) => e);
+      expect(pgErrorCode(refused)).toBe("42501");
+    } finally {
+      await lambda.close();
+    }
   });
 
   it("serves the API as the login's default role, taking none itself (the Lambda API behind RDS Proxy)", async () => {

@@ -5,6 +5,7 @@ import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { loadConfig } from "@leadflow/core/config";
+import { appRoleUrl } from "@leadflow/core/db/app-role";
 import { createLogger } from "@leadflow/core/logger";
 import { createApp } from "../../functions/api/app.ts";
 import { createApiDeps } from "../../functions/api/deps.ts";
@@ -86,6 +87,8 @@ export async function startStack(options: { simulatorLatencyMs?: { min: number; 
     AUTH_RATE_LIMIT: "1000",
     LEADS_RATE_LIMIT: "1000",
     WORKER_METRICS_PORT: "0",
+    // As npm start runs them: the API and the worker log in as the app role, which row-level security binds.
+    DATABASE_APP_URL: appRoleUrl(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow"),
   } as NodeJS.ProcessEnv;
   const config = loadConfig(env);
   const deps = createApiDeps(config);
