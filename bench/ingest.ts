@@ -73,6 +73,8 @@ function apiEnvironment(databaseUrl: string, redisUrl: string): Record<string, s
     LEADS_RATE_LIMIT: "1000000000",
     BCRYPT_COST: "10",
     LLM_PROVIDER: "simulator",
+    // Production settings, with the simulator on purpose: config refuses it in production otherwise.
+    ALLOW_SIMULATOR_IN_PRODUCTION: "true",
     ...(API_NODE_OPTIONS ? { NODE_OPTIONS: API_NODE_OPTIONS } : {}),
   };
 }

@@ -7,6 +7,25 @@ const nonNegativeInt = z.coerce.number().int().min(0);
 const optionalLimit = z.preprocess((v) => (v === "" ? undefined : v), positiveInt.optional());
 const usdPerMillionTokens = z.coerce.number().min(0).max(10_000).default(0);
 
+/** The upper bound of JWT_TTL_SECONDS: one day. */
+export const MAX_JWT_TTL_SECONDS = 86_400;
+
+const DEVELOPMENT_JWT_SECRET = "leadflow-development-secret-do-not-use-in-production";
+
+/** An address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -18,7 +37,8 @@ const envSchema = z
       .regex(/^[a-zA-Z0-9_-]+$/)
       .default("leadflow"),
     JWT_SECRET: z.string().optional(),
-    JWT_TTL_SECONDS: positiveInt.default(3600),
+    // A token cannot be refreshed, only revoked by its holder's logout: a day at most bounds a stolen one.
+    JWT_TTL_SECONDS: positiveInt.max(MAX_JWT_TTL_SECONDS).default(3600),
     BCRYPT_COST: z.coerce.number().int().min(10).max(15).default(12),
     API_PORT: port.default(3000),
     API_URL: z.string().url().optional(),
@@ -63,11 +83,16 @@ const envSchema = z
      * server, when the API's URL is public (AWS) and TRUST_PROXY must stay off. At least 32 characters.
      */
     FORWARDING_SECRET: z.string().min(32).optional(),
-    /** Believe X-Forwarded-For (only behind a load balancer or CDN we run). */
+    /**
+     * How many proxies we run stand in front of the API (`true` means 1): the client's address is that many
+     * entries from the right of X-Forwarded-For, the one our nearest proxy wrote. 0 believes none of it.
+     */
     TRUST_PROXY: z
-      .enum(["true", "false", "1", "0"])
-      .default("false")
-      .transform((v) => v === "true" || v === "1"),
+      .string()
+      .trim()
+      .regex(/^(true|false|\d{1,2})$/, "a number of proxies, or true (1) or false (0)")
+      .default("0")
+      .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v))),
     RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
     STALE_STEP_MS: positiveInt.default(120_000),
     WORKER_METRICS_PORT: port.default(9464),
@@ -81,16 +106,21 @@ const envSchema = z
     /** Set by the Lambda runtime; elsewhere the region is read from the queue URL. */
     AWS_REGION: z.string().optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+    // --- sessions and exposure (DESIGN.md, "Sessions and exposure") ---
+    /** Where the API listens: loopback unless a container or proxy needs it reachable (`0.0.0.0`). */
+    API_HOST: z.string().trim().min(1).default("127.0.0.1"),
+    /** The API's and worker's login (neither superuser nor owner); migrations keep using DATABASE_URL. */
+    DATABASE_APP_URL: z.string().url().optional(),
+    /** When set, `/metrics` (API and worker) answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.string().min(16).optional(),
+    /** Where the simulator answers when it is the model (compose: its service name); else 127.0.0.1. */
+    SIMULATOR_URL: z.string().url().optional(),
+    /** A production process refuses the simulator as its model unless told plainly that it is meant. */
+    ALLOW_SIMULATOR_IN_PRODUCTION: z.enum(["true", "false"]).default("false"),
   })
   .transform((env, ctx) => {
     const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");
-    if (provider === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["OPENAI_API_KEY"],
-        message: "required when LLM_PROVIDER=openai",
-      });
-    }
     if (env.QUEUE_DRIVER === "sqs") {
       for (const key of ["SQS_QUEUE_URL_CLASSIFY", "SQS_QUEUE_URL_EXTRACT", "SQS_QUEUE_URL_ROUTE"] as const) {
         if (!env[key])
@@ -98,17 +128,35 @@ const envSchema = z
       }
     }
     let jwtSecret = env.JWT_SECRET;
-    if (env.NODE_ENV === "production") {
-      if (!jwtSecret)
-        ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
-    } else {
+    // Required in production only where tokens are signed: see missingSecrets.
+    if (env.NODE_ENV !== "production") {
       // A fixed development secret keeps tokens valid across restarts on a laptop; production must set its own.
-      jwtSecret ??= "leadflow-development-secret-do-not-use-in-production";
+      jwtSecret ??= DEVELOPMENT_JWT_SECRET;
+    }
+    // Everyone can read the development secret in this file: with it, anyone who reaches the API can mint tokens.
+    if (jwtSecret === DEVELOPMENT_JWT_SECRET && !isLoopback(env.API_HOST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: `the development secret is refused unless API_HOST is loopback (it is ${env.API_HOST})`,
+      });
     }
     if (jwtSecret && Buffer.byteLength(jwtSecret, "utf8") < 32) {
       ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "must be at least 32 bytes" });
     }
-    const simulatorUrl = `http://127.0.0.1:${env.SIMULATOR_PORT}/v1`;
+    // The simulator's address is the default for the simulator only: a real key must never travel to the test
+    // double (over plain HTTP) because a base URL was left pointing at it.
+    const simulatorUrl = env.SIMULATOR_URL ?? `http://127.0.0.1:${env.SIMULATOR_PORT}/v1`;
+    const baseURL = provider === "simulator" ? (env.OPENAI_BASE_URL ?? simulatorUrl) : env.OPENAI_BASE_URL;
+    const simulated =
+      provider === "simulator" || (baseURL !== undefined && sameOrigin(baseURL, simulatorUrl));
+    if (simulated && env.NODE_ENV === "production" && env.ALLOW_SIMULATOR_IN_PRODUCTION !== "true") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LLM_PROVIDER"],
+        message: "the simulator answers in production only with ALLOW_SIMULATOR_IN_PRODUCTION=true",
+      });
+    }
     return {
       ...env,
       JWT_SECRET: jwtSecret ?? "",
@@ -116,7 +164,9 @@ const envSchema = z
       RATE_LIMIT_STORE: env.RATE_LIMIT_STORE ?? (env.QUEUE_DRIVER === "sqs" ? "postgres" : "redis"),
       llm: {
         provider,
-        baseURL: provider === "simulator" ? (env.OPENAI_BASE_URL ?? simulatorUrl) : env.OPENAI_BASE_URL,
+        baseURL,
+        /** The answers come from the simulator: by choice, or because the base URL is the simulator's. */
+        simulated,
         apiKey: env.OPENAI_API_KEY ?? (provider === "simulator" ? "simulator" : "none"),
         model: env.LLM_MODEL ?? (provider === "simulator" ? "leadflow-simulator" : "gpt-4o-mini"),
         timeoutMs: env.LLM_TIMEOUT_MS,
@@ -135,12 +185,41 @@ const envSchema = z
 
 export type Config = z.infer<typeof envSchema>;
 
+/**
+ * Which secrets the process needs, so one that never signs a token or calls a model starts without them (each
+ * Lambda gets only its own secrets). A long-running process does it all: every check applies.
+ */
+export interface ConfigUses {
+  /** Signs and verifies session tokens (the API): JWT_SECRET is required in production. */
+  tokens: boolean;
+  /** Calls the model (the step runners): LLM_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL. */
+  model: boolean;
+}
+
+const EVERYTHING: ConfigUses = { tokens: true, model: true };
+
+/** The secrets `uses` needs that `env` lacks, judged on the raw environment so they join the other problems. */
+function missingSecrets(env: NodeJS.ProcessEnv, uses: ConfigUses): string[] {
+  const missing: string[] = [];
+  if (uses.tokens && env.NODE_ENV === "production" && !env.JWT_SECRET) {
+    missing.push("JWT_SECRET: required in production");
+  }
+  const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");
+  if (uses.model && provider === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+    missing.push("OPENAI_API_KEY: required when LLM_PROVIDER=openai");
+  }
+  return missing;
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with every problem listed. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, uses: ConfigUses = EVERYTHING): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
-    throw new Error(`Invalid configuration:\n${problems}`);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)),
+    ...missingSecrets(env, uses),
+  ];
+  if (problems.length || !parsed.success) {
+    throw new Error(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }
   return parsed.data;
 }

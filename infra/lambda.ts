@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { databaseUrl } from "./database.ts";
+import { databaseAppUrl, databaseUrl } from "./database.ts";
 import { vpc } from "./network.ts";
-import { jwtSecret, openaiApiKey } from "./secrets.ts";
+import { jwtSecret, metricsToken, openaiApiKey } from "./secrets.ts";
 
 /**
  * Every function is deployed from the bundle `npm run build:lambda` makes (dist/lambda/<name>/index.mjs), the
@@ -23,16 +23,29 @@ function buildBundles() {
 export type LambdaName = "api" | "classify" | "extract" | "route" | "dead-letter" | "reconcile" | "migrate";
 
 /**
- * The environment core/config.ts validates at start-up, the same for every function: the model settings are
- * needed by the step consumers, the JWT secret by the API, and config requires both in production.
+ * The environment core/config.ts validates at start-up that every function shares: no secret, and the database as
+ * the app role (never the master user).
  */
 export const baseEnvironment = {
   NODE_ENV: "production",
   LOG_LEVEL: "info",
-  DATABASE_URL: databaseUrl,
-  JWT_SECRET: jwtSecret.value,
+  DATABASE_APP_URL: databaseAppUrl,
   LLM_PROVIDER: "openai",
-  OPENAI_API_KEY: openaiApiKey.value,
+};
+
+/**
+ * Each function's own secrets, and no other's: a function that leaks its environment leaks only these. Each entry
+ * declares the same needs to config (functions/lambda: lambdaUses), which refuses to start without them.
+ */
+const secretsOf: Record<LambdaName, Record<string, $util.Input<string>>> = {
+  api: { JWT_SECRET: jwtSecret.value, METRICS_TOKEN: metricsToken.value },
+  classify: { OPENAI_API_KEY: openaiApiKey.value },
+  extract: { OPENAI_API_KEY: openaiApiKey.value },
+  route: { OPENAI_API_KEY: openaiApiKey.value },
+  "dead-letter": {},
+  reconcile: {},
+  // The owner, to migrate and to set the app role's password from DATABASE_APP_URL.
+  migrate: { DATABASE_URL: databaseUrl },
 };
 
 /** Function arguments for one bundle: Node 24 on arm64 (cheaper per GB-second), inside the VPC. */
@@ -51,6 +64,6 @@ export function bundled(
     ...args,
     bundle: `dist/lambda/${name}`,
     handler: "index.handler",
-    environment: { ...baseEnvironment, ...args.environment },
+    environment: { ...baseEnvironment, ...secretsOf[name], ...args.environment },
   };
 }

@@ -9,5 +9,11 @@ import { forwardingSecret } from "./secrets.ts";
 export const web = new sst.aws.SvelteKit("Web", {
   path: "web",
   // The browser's address travels to the API with the shared secret, so per-address limits count browsers.
-  environment: { API_URL: api.url, FORWARDING_SECRET: forwardingSecret.value },
+  // svelte-kit-sst builds every request URL as https (CloudFront serves https only): naming a protocol header
+  // tells the app that URL is configuration it may trust, so cookies are Secure and HSTS is sent.
+  environment: {
+    API_URL: api.url,
+    FORWARDING_SECRET: forwardingSecret.value,
+    PROTOCOL_HEADER: "cloudfront-forwarded-proto",
+  },
 });

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../core/config.ts";
+import { appRoleUrl } from "../core/db/app-role.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const config = loadConfig();
@@ -42,10 +43,13 @@ process.on("SIGTERM", () => stop(0));
 
 const simulated = config.LLM_PROVIDER === "simulator" && !process.env.OPENAI_BASE_URL;
 if (simulated) start("simulator", ["functions/simulator/main.ts"]);
-// The web server forwards each browser's address in X-Forwarded-For; the API believes it so per-address login
-// limits apply to browsers, not to the one web server.
-start("api", ["functions/api/main.ts"], { TRUST_PROXY: process.env.TRUST_PROXY ?? "true" });
-start("worker", ["functions/worker/main.ts"]);
+// The API and the worker log in as the app role the migrations created (never the superuser of DATABASE_URL):
+// without a password where PostgreSQL trusts local connections; set DATABASE_APP_URL where it does not.
+const appDatabase = { DATABASE_APP_URL: process.env.DATABASE_APP_URL ?? appRoleUrl(config.DATABASE_URL) };
+// The web server is the one proxy in front of the API (which listens on loopback, API_HOST): it sends each
+// browser's address to X-Forwarded-For, so per-address login limits apply to browsers, not to the web server.
+start("api", ["functions/api/main.ts"], { ...appDatabase, TRUST_PROXY: process.env.TRUST_PROXY ?? "1" });
+start("worker", ["functions/worker/main.ts"], appDatabase);
 
 if (existsSync(`${root}/web/vite.config.ts`)) {
   if (!existsSync(`${root}/web/build/index.js`)) {

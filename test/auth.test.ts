@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "./support/api.ts";
@@ -107,15 +108,20 @@ describe("tokens", () => {
     userId = (await api.signup(unique())).userId;
   });
 
-  const forge = (claims: { iss?: string; aud?: string; exp?: number; sub?: string }, key = secretKey()) =>
-    new SignJWT({})
+  const forge = (
+    claims: { iss?: string; aud?: string; exp?: number; sub?: string; jti?: string | null },
+    key = secretKey(),
+  ) => {
+    const jwt = new SignJWT({})
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(claims.sub ?? userId)
       .setIssuer(claims.iss ?? "leadflow")
       .setAudience(claims.aud ?? "leadflow-api")
       .setIssuedAt()
-      .setExpirationTime(claims.exp ?? now() + 600)
-      .sign(key);
+      .setExpirationTime(claims.exp ?? now() + 600);
+    if (claims.jti !== null) jwt.setJti(claims.jti ?? randomUUID());
+    return jwt.sign(key);
+  };
 
   it("accepts a well-formed token (the control for the attacks below)", async () => {
     expect((await api.call("GET", "/leads", { token: await forge({}) })).status).toBe(200);
@@ -136,6 +142,7 @@ describe("tokens", () => {
     ["a wrong issuer", async () => forge({ iss: "someone-else" })],
     ["a wrong audience", async () => forge({ aud: "another-api" })],
     ["an expired token", async () => forge({ exp: now() - 120 })],
+    ["a token with no jti (it could never be revoked)", async () => forge({ jti: null })],
     [
       "HS512 with the right key",
       async () =>
@@ -154,5 +161,58 @@ describe("tokens", () => {
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe("unauthorized");
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+  });
+});
+
+describe("logout", () => {
+  it("revokes the presented token: 204, then 401 on every route, while the user's other tokens still work", async () => {
+    const { email, password, token } = await api.signup(unique());
+    const other = (await api.call("POST", "/auth/login", { body: { email, password } })).json.access_token;
+    expect((await api.call("GET", "/auth/me", { token })).status).toBe(200);
+    const out = await api.call("POST", "/auth/logout", { token });
+    expect(out.status).toBe(204);
+    expect(out.text).toBe("");
+    for (const [method, path] of [
+      ["GET", "/auth/me"],
+      ["GET", "/leads"],
+      ["POST", "/auth/logout"],
+    ] as const) {
+      const res = await api.call(method, path, { token });
+      expect(res.status).toBe(401);
+      expect(res.json.error.code).toBe("unauthorized");
+    }
+    expect((await api.call("GET", "/auth/me", { token: other })).status).toBe(200);
+  });
+
+  it("issues every token with its own jti", async () => {
+    const { email, password, token } = await api.signup(unique());
+    const again = (await api.call("POST", "/auth/login", { body: { email, password } })).json.access_token;
+    const jti = (t: string) => JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()).jti;
+    expect(jti(token)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(jti(again)).not.toBe(jti(token));
+  });
+
+  it("keeps a revocation only until the token would have expired, then prunes it", async () => {
+    const { token } = await api.signup(unique());
+    const { jti } = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
+    expect((await api.call("POST", "/auth/logout", { token })).status).toBe(204);
+    const { rows } = await api.deps.database.pool.query(
+      "select extract(epoch from expires_at)::int as exp from revoked_tokens where jti = $1",
+      [jti],
+    );
+    expect(rows[0].exp).toBe(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).exp);
+    await api.deps.database.pool.query(
+      "update revoked_tokens set expires_at = now() - interval '1 second' where jti = $1",
+      [jti],
+    );
+    const next = await api.signup(unique());
+    expect((await api.call("POST", "/auth/logout", { token: next.token })).status).toBe(204);
+    const left = await api.deps.database.pool.query("select 1 from revoked_tokens where jti = $1", [jti]);
+    expect(left.rowCount).toBe(0);
+  });
+
+  it("needs a token", async () => {
+    const res = await api.call("POST", "/auth/logout");
+    expect(res.status).toBe(401);
   });
 });

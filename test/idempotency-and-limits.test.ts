@@ -123,6 +123,63 @@ describe("rate limits", () => {
     expect(Number(last!.headers.get("retry-after"))).toBeLessThanOrEqual(60);
   });
 
+  it("counts an account's failed logins only: its owner signing in again and again is never locked out", async () => {
+    const own = await startTestApi({
+      AUTH_RATE_LIMIT: "3",
+      TRUST_PROXY: "1",
+      REDIS_PREFIX: `${inject("redisPrefix")}-limits-own`,
+    });
+    try {
+      const owner = await own.signup();
+      const from = (i: number) => ({ "x-forwarded-for": `198.51.100.${10 + i}` });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await own.call("POST", "/auth/login", {
+          body: { email: owner.email, password: owner.password },
+          headers: from(i),
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      // Failures still count: three wrong passwords, then even the right one waits for the window.
+      for (let i = 0; i < 3; i++) {
+        const wrong = { email: owner.email, password: "wrong password" };
+        expect((await own.call("POST", "/auth/login", { body: wrong, headers: from(5 + i) })).status).toBe(
+          401,
+        );
+      }
+      const locked = await own.call("POST", "/auth/login", {
+        body: { email: owner.email, password: owner.password },
+        headers: from(9),
+      });
+      expect(locked.status).toBe(429);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("lets no more failed logins through than the account's limit, even sent all at once", async () => {
+    const parallel = await startTestApi({
+      AUTH_RATE_LIMIT: "3",
+      TRUST_PROXY: "1",
+      REDIS_PREFIX: `${inject("redisPrefix")}-limits-burst`,
+    });
+    try {
+      const { email } = await parallel.signup();
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          parallel.call("POST", "/auth/login", {
+            body: { email, password: "wrong password" },
+            headers: { "x-forwarded-for": `198.51.100.${100 + i}` },
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+    } finally {
+      await parallel.close();
+    }
+  });
+
   it("limits lead submission per user", async () => {
     const api2 = await startTestApi({
       AUTH_RATE_LIMIT: "1000",
@@ -185,8 +242,9 @@ describe("rate limits counted in PostgreSQL (RATE_LIMIT_STORE=postgres, as on La
     expect(last!.json.error.code).toBe("rate_limited");
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(Number(last!.headers.get("retry-after"))).toBeLessThanOrEqual(60);
-    // The row is named by a digest of the limit and the email, never the email itself.
-    expect(await counter(`login:email:${email}`)).toEqual({ count: 5, bytes: 32 });
+    // The row is named by a digest of the limit and the email, never the email itself. Refused attempts are not
+    // failures of the password, so only the three 401s count.
+    expect(await counter(`login:email:${email}`)).toEqual({ count: 3, bytes: 32 });
     const plain = await api.deps.database.pool.query(
       "select 1 from rate_limit_counters where position(convert_to($1, 'UTF8') in key) > 0",
       [email],
@@ -287,7 +345,7 @@ describe("rate limits counted in PostgreSQL (RATE_LIMIT_STORE=postgres, as on La
     expect(pgErrorCode(refused)).toBe("42501");
   });
 
-  it("lets requests through, with a warning, when the database cannot count", async () => {
+  it("fails closed on /auth (503) but lets leads through, with a warning, when the database cannot count", async () => {
     const unreachable = connectDatabase("postgres://postgres@127.0.0.1:1/leadflow", 1);
     const lines: string[] = [];
     const log = createLogger(
@@ -297,21 +355,32 @@ describe("rate limits counted in PostgreSQL (RATE_LIMIT_STORE=postgres, as on La
     const app = createApp({ ...api.deps, rateLimits: postgresRateLimitStore(unreachable.db), log });
     try {
       const email = `pg-outage-${randomUUID()}@example.test`;
-      const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const res = await app.request("/auth/login", {
+      for (const path of ["/auth/login", "/auth/signup"]) {
+        const res = await app.request(path, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ email, password: "wrong password" }),
         });
-        statuses.push(res.status);
+        expect(res.status).toBe(503);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe("service_unavailable");
+        expect(res.headers.get("retry-after")).toBe("5");
       }
-      expect(statuses).toEqual([401, 401, 401, 401, 401]);
-      const warnings = lines
+      // Password guessing is what the /auth limits stop; a lead limit down must not stop intake.
+      const { token } = await api.signup(undefined, undefined, { "x-forwarded-for": address() });
+      const lead = await app.request("/leads", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(sampleLead()),
+      });
+      expect(lead.status).toBe(202);
+      const logged = lines
         .map((l) => JSON.parse(l))
         .filter((l) => l.msg.startsWith("rate limit unavailable"));
-      expect(warnings).toHaveLength(5);
-      expect(warnings[0]).toMatchObject({ level: 40, limit: "login" });
+      expect(logged.map((l) => [l.level, l.limit, l.msg])).toEqual([
+        [50, "login", "rate limit unavailable; request refused"],
+        [50, "signup", "rate limit unavailable; request refused"],
+        [40, "leads", "rate limit unavailable; request allowed"],
+      ]);
     } finally {
       await unreachable.close();
     }

@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { loadConfig } from "../config.ts";
+import { setAppRolePassword } from "./app-role.ts";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
@@ -29,11 +30,18 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-export async function migrateDatabase(url: string): Promise<void> {
+/** Applies pending migrations as `url`'s user (the owner), then gives the app role `appUrl`'s password, if any. */
+export async function migrateDatabase(url: string, appUrl?: string): Promise<void> {
   await ensureDatabase(url);
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     await migrate(drizzle(pool), { migrationsFolder: MIGRATIONS_FOLDER });
+    const client = await pool.connect();
+    try {
+      await setAppRolePassword(client, appUrl);
+    } finally {
+      client.release();
+    }
   } finally {
     await pool.end();
   }
@@ -41,6 +49,6 @@ export async function migrateDatabase(url: string): Promise<void> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const config = loadConfig();
-  await migrateDatabase(config.DATABASE_URL);
+  await migrateDatabase(config.DATABASE_URL, config.DATABASE_APP_URL);
   console.log(JSON.stringify({ level: "info", msg: "migrations applied" }));
 }

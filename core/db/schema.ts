@@ -235,3 +235,19 @@ export const llmFlowState = pgTable("llm_flow_state", {
   deferred: integer("deferred").notNull().default(0),
   deferredWindowEndsAt: timestamp("deferred_window_ends_at", { withTimezone: true, precision: 3 }),
 });
+
+/**
+ * Tokens signed out before their `exp` (POST /auth/logout), by `jti`: refused from then on. A row is kept only
+ * until the token would have expired anyway, then pruned by later logouts.
+ */
+export const revokedTokens = pgTable(
+  "revoked_tokens",
+  {
+    jti: uuid("jti").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index("revoked_tokens_expires_idx").on(t.expiresAt)],
+);

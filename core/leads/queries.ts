@@ -3,6 +3,7 @@ import type { Database, Queryable } from "../db/client.ts";
 import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
+import { PROVIDER_ERROR_CODES, redactProviderText } from "../provider-text.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
   type AttemptView,
@@ -189,7 +190,11 @@ async function listAttemptsIn(
       model: a.model,
       prompt_version: a.promptVersion,
       tokens: a.tokens ?? null,
-      raw_response: a.rawResponse,
+      // A provider's error body is shown without its ids and keys; a model's answer exactly as it came.
+      raw_response:
+        a.rawResponse !== null && PROVIDER_ERROR_CODES.has(a.error?.code ?? "")
+          ? redactProviderText(a.rawResponse)
+          : a.rawResponse,
       validation_errors: a.validationErrors ?? null,
       repaired: a.repaired,
       cost_usd: roundUsd(a.costUsd),

@@ -27,16 +27,32 @@ function lambdaSourceIp(env: unknown): string | undefined {
 }
 
 /**
- * The caller's address. X-Forwarded-For is only believed behind a proxy we run (TRUST_PROXY), or from our own web
- * server proving itself with FORWARDING_SECRET, since anyone can send it; otherwise the peer: on Lambda the source address of the event, on Node the socket's. In-process
- * calls (app.request in tests) have neither.
+ * The address TRUST_PROXY proxies put in X-Forwarded-For: each appends the peer it saw, so the client is `hops`
+ * entries from the right, and anything further left is whatever the client chose to send. A shorter list than
+ * the proxies would make holds only their entries: its leftmost is still one of ours.
+ */
+export function forwardedClient(header: string | undefined, hops: number): string | undefined {
+  if (!header || hops < 1) return undefined;
+  const entries = header
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  return entries[Math.max(0, entries.length - hops)];
+}
+
+/**
+ * The caller's address. X-Forwarded-For is only believed as far as the proxies we run wrote it (TRUST_PROXY, a
+ * hop count), or from our own web server proving itself with FORWARDING_SECRET (it sets the header afresh, so its
+ * first entry is its browser); otherwise the peer: on Lambda the source address of the event, on Node the
+ * socket's. In-process calls (app.request in tests) have neither.
  */
 export function clientIp(c: Context<AppEnv>): string {
   const { TRUST_PROXY, FORWARDING_SECRET } = c.var.deps.config;
-  if (TRUST_PROXY || sentBy(FORWARDING_SECRET, c.req.header(FORWARDING_SECRET_HEADER))) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
-  }
+  const header = c.req.header("x-forwarded-for");
+  const forwarded = sentBy(FORWARDING_SECRET, c.req.header(FORWARDING_SECRET_HEADER))
+    ? forwardedClient(header, Number.MAX_SAFE_INTEGER)
+    : forwardedClient(header, TRUST_PROXY);
+  if (forwarded) return forwarded;
   const lambda = lambdaSourceIp(c.env);
   if (lambda) return lambda;
   try {

@@ -1,6 +1,7 @@
 import { createTokenSigner } from "@leadflow/core/auth/token";
 import type { Config } from "@leadflow/core/config";
-import { connectDatabase } from "@leadflow/core/db/client";
+import { type ConnectOptions, connectDatabase } from "@leadflow/core/db/client";
+import { API_ROLE } from "@leadflow/core/db/scoped";
 import { createLogger } from "@leadflow/core/logger";
 import { createApiMetrics } from "@leadflow/core/metrics";
 import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
@@ -14,8 +15,18 @@ import { postgresRateLimitStore, redisRateLimitStore } from "./rate-limit-store.
  * BullMQ queue or the Redis rate-limit store. The SQS deployment (Lambda) has none; its rate limits count in
  * PostgreSQL (RATE_LIMIT_STORE defaults to `postgres` with QUEUE_DRIVER=sqs).
  */
-export function createApiDeps(config: Config): ApiDeps & { close(): Promise<void> } {
-  const database = connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+export function createApiDeps(
+  config: Config,
+  options: { apiRole?: "startup-option" | "login-default" } = {},
+): ApiDeps & { close(): Promise<void> } {
+  // As the app's login (DATABASE_APP_URL), every session works as leadflow_api: outside asUser no user is set,
+  // so row-level security shows no one's rows. leadflow_app's sessions start as leadflow_api by themselves
+  // (migration 0004), which is all RDS Proxy allows without pinning; elsewhere the start-up parameter says it
+  // too. (Without DATABASE_APP_URL, the login user of DATABASE_URL, as before.)
+  const apiRole: ConnectOptions = options.apiRole === "login-default" ? {} : { role: API_ROLE };
+  const database = config.DATABASE_APP_URL
+    ? connectDatabase(config.DATABASE_APP_URL, config.DATABASE_POOL_SIZE, apiRole)
+    : connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const queue = createStepQueueFromConfig(config);
   const usesRedis = config.QUEUE_DRIVER === "bullmq" || config.RATE_LIMIT_STORE === "redis";
   const redis = usesRedis ? connectRedis(config.REDIS_URL) : undefined;

@@ -1,4 +1,4 @@
-import type { TokenSigner } from "@leadflow/core/auth/token";
+import type { TokenClaims, TokenSigner } from "@leadflow/core/auth/token";
 import type { Config } from "@leadflow/core/config";
 import type { DatabaseHandle } from "@leadflow/core/db/client";
 import type { Logger } from "@leadflow/core/logger";
@@ -28,5 +28,7 @@ export interface AppEnv {
     log: Logger;
     requestId: string;
     userId: string;
+    /** The signed-in caller's token (set by requireUser): what POST /auth/logout revokes. */
+    token: TokenClaims;
   };
 }

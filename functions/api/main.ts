@@ -5,8 +5,13 @@ import { createApiDeps } from "./deps.ts";
 
 const config = loadConfig();
 const deps = createApiDeps(config);
-const server = serve({ fetch: createApp(deps).fetch, port: config.API_PORT, hostname: "0.0.0.0" }, (info) =>
-  deps.log.info({ port: info.port, llm_provider: config.LLM_PROVIDER }, "api listening"),
+const server = serve(
+  { fetch: createApp(deps).fetch, port: config.API_PORT, hostname: config.API_HOST },
+  (info) =>
+    deps.log.info(
+      { host: config.API_HOST, port: info.port, llm_provider: config.LLM_PROVIDER },
+      "api listening",
+    ),
 );
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

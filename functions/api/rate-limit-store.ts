@@ -14,6 +14,11 @@ export interface RateLimitHit {
 export interface RateLimitStore {
   /** Counts one request against `key`, opening a window of `windowMs` when none is open. */
   hit(key: string, windowMs: number): Promise<RateLimitHit>;
+  /**
+   * Takes back one hit from `key`'s open window (none is opened, nothing goes below 0): for limits that count
+   * failures only, which count each attempt first so parallel attempts cannot all slip under the limit.
+   */
+  refund(key: string): Promise<void>;
 }
 
 // INCR and the first PEXPIRE in one step, so a crash between them can never leave a counter without expiry.
@@ -21,6 +26,13 @@ const REDIS_HIT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}`;
+
+// Only an open window is decremented: a DECR on a lapsed key would make a counter with no expiry.
+const REDIS_REFUND = `
+if redis.call('PTTL', KEYS[1]) > 0 and tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0`;
 
 /** A counter per key in Redis that expires with its window. */
 export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
@@ -31,6 +43,9 @@ export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStor
         number,
       ];
       return { count, resetMs: ttl > 0 ? ttl : windowMs };
+    },
+    async refund(key) {
+      await redis.eval(REDIS_REFUND, 1, `${prefix}:ratelimit:${key}`);
     },
   };
 }
@@ -74,6 +89,11 @@ export function postgresRateLimitStore(db: Queryable): RateLimitStore {
       if (!row) throw new Error("rate limit upsert returned no row");
       // window_ends_at is kept to the millisecond, so rounding can put it a fraction past now + windowMs.
       return { count: row.count, resetMs: row.reset_ms > 0 ? Math.min(row.reset_ms, windowMs) : windowMs };
+    },
+    async refund(key) {
+      await db.execute(sql`
+        update rate_limit_counters set count = count - 1
+        where key = ${rateLimitKeyDigest(key)} and window_ends_at > now() and count > 0`);
     },
   };
 }

@@ -4,8 +4,10 @@ import type { StepJob } from "@leadflow/core/queue/port";
 import { parseStepJob } from "@leadflow/core/queue/sqs";
 import { failDeadLetteredStep } from "@leadflow/core/workflow/dead-letter";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { lambdaDatabase, lambdaLogger, lazy } from "./deps.ts";
+import { lambdaDatabase, lambdaLogger, lambdaUses, lazy } from "./deps.ts";
 import { consumeRecords, jobContext, recordContext } from "./sqs-batch.ts";
+
+lambdaUses({ tokens: false, model: false });
 
 export interface DeadLetterConsumerDeps {
   db: Database;

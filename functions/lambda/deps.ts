@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from "@leadflow/core/config";
+import { type Config, type ConfigUses, loadConfig } from "@leadflow/core/config";
 import { connectDatabase } from "@leadflow/core/db/client";
 import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { createLogger } from "@leadflow/core/logger";
@@ -16,7 +16,17 @@ export function lazy<T>(make: () => T): () => T {
   };
 }
 
-export const lambdaConfig = lazy((): Config => loadConfig());
+let uses: ConfigUses = { tokens: true, model: true };
+
+/**
+ * What this function needs of the configuration's secrets, declared by its entry module before the first event:
+ * each function is given only its own (infra/lambda.ts), and config refuses to start without a secret it needs.
+ */
+export function lambdaUses(declared: ConfigUses): void {
+  uses = declared;
+}
+
+export const lambdaConfig = lazy((): Config => loadConfig(process.env, uses));
 
 export const lambdaLogger = lazy(() =>
   createLogger({
@@ -33,7 +43,7 @@ export const lambdaLogger = lazy(() =>
  */
 export const lambdaDatabase = lazy(() => {
   const config = lambdaConfig();
-  return connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
+  return connectDatabase(config.DATABASE_APP_URL ?? config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
     role: WORKER_ROLE,
     assumeRole: "set-role",
   });

@@ -1,5 +1,7 @@
 import { migrateDatabase } from "@leadflow/core/db/migrate";
-import { lambdaConfig } from "./deps.ts";
+import { lambdaConfig, lambdaUses } from "./deps.ts";
+
+lambdaUses({ tokens: false, model: false });
 
 /**
  * Lambda entry, invoked by every deploy before the other functions change: applies pending migrations (the
@@ -7,6 +9,7 @@ import { lambdaConfig } from "./deps.ts";
  */
 export const handler = async () => {
   const started = performance.now();
-  await migrateDatabase(lambdaConfig().DATABASE_URL);
+  const config = lambdaConfig();
+  await migrateDatabase(config.DATABASE_URL, config.DATABASE_APP_URL);
   return { status: "migrated", ms: Math.round(performance.now() - started) };
 };

@@ -1,6 +1,8 @@
 import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
 import { reconcile } from "@leadflow/core/workflow/reconcile";
-import { lambdaConfig, lambdaDatabase, lambdaLogger, lazy } from "./deps.ts";
+import { lambdaConfig, lambdaDatabase, lambdaLogger, lambdaUses, lazy } from "./deps.ts";
+
+lambdaUses({ tokens: false, model: false });
 
 /**
  * SQS cannot deduplicate, so a step waiting in a backlog would be sent again on every round: the grace must

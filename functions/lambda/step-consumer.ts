@@ -10,8 +10,11 @@ import type { StepName } from "@leadflow/core/schemas/workflow";
 import { runStep, type StepRunnerDeps } from "@leadflow/core/workflow/run-step";
 import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { lambdaConfig, lambdaDatabase, lambdaLogger, lazy } from "./deps.ts";
+import { lambdaConfig, lambdaDatabase, lambdaLogger, lambdaUses, lazy } from "./deps.ts";
 import { consumeRecords, jobContext, recordContext } from "./sqs-batch.ts";
+
+// Calls the model; never sees a session token.
+lambdaUses({ tokens: false, model: true });
 
 export interface StepConsumerDeps {
   runner: StepRunnerDeps;

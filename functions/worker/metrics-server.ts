@@ -1,16 +1,31 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { carriesBearer } from "@leadflow/core/auth/bearer";
 import type { Logger } from "@leadflow/core/logger";
 import type { Registry } from "prom-client";
 
 /**
- * The worker's own /metrics for Prometheus. A port already taken is logged, not fatal: metrics must never stop
- * the worker from draining its queues.
+ * The worker's own /metrics for Prometheus, behind `token` (METRICS_TOKEN) when one is set, and /healthz for a
+ * container's health check (it says nothing but that the process answers). A port already taken is logged, not
+ * fatal: metrics must never stop the worker from draining its queues.
  */
-export function serveMetrics(registry: Registry, port: number, log: Logger) {
+export function serveMetrics(registry: Registry, port: number, log: Logger, token?: string) {
   const server = createServer(async (req, res) => {
+    if (req.method === "GET" && req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      return;
+    }
     if (req.method !== "GET" || req.url !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    if (token && !carriesBearer(req.headers.authorization, token)) {
+      res
+        .writeHead(401, {
+          "content-type": "text/plain",
+          "www-authenticate": 'Bearer realm="leadflow-metrics"',
+        })
+        .end("a valid metrics token is required\n");
       return;
     }
     try {

@@ -15,10 +15,17 @@ import { startReconciler } from "./reconciler.ts";
 /** The worker process's parts: a processor per step queue, each a thin call into core's runStep. */
 export function startWorker(config: Config, log: Logger, llm: LlmClient = createLlmClientFromConfig(config)) {
   // The worker serves every user, as its own role: the row-level security policies let it see all rows.
-  const database = connectDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { role: WORKER_ROLE });
+  // DATABASE_APP_URL's login is neither superuser nor owner: nothing the worker runs can escape that role.
+  const database = connectDatabase(
+    config.DATABASE_APP_URL ?? config.DATABASE_URL,
+    config.DATABASE_POOL_SIZE,
+    {
+      role: WORKER_ROLE,
+    },
+  );
   const queue = createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
   const metrics = createWorkerMetrics(queue.stats?.bind(queue));
-  const metricsServer = serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, log);
+  const metricsServer = serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, log, config.METRICS_TOKEN);
   const providerFlow = providerFlowFromConfig(config, database.db);
   const deps = {
     db: database.db,

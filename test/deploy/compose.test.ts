@@ -14,6 +14,7 @@ const read = (path: string) => readFileSync(`${root}${path}`, "utf8");
 const compose = parse(read("docker-compose.yml"), { merge: true }) as {
   services: Record<string, any>;
   volumes: Record<string, unknown>;
+  networks?: Record<string, { internal?: boolean } | null>;
 };
 const services = compose.services;
 const dockerfileStages = [...read("Dockerfile").matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]);
@@ -127,7 +128,8 @@ describe("docker-compose.yml", () => {
     expect(inProfile.map(([n]) => n).sort()).toEqual(["ollama", "ollama-pull"]);
     expect(services["ollama-pull"].depends_on.ollama.condition).toBe("service_healthy");
     for (const name of ["api", "worker"]) {
-      expect(services[name].environment.OPENAI_BASE_URL).toMatch(/^\$\{OPENAI_BASE_URL:-/);
+      // Passed through from .env (a YAML key with no value): no default that could point a real key elsewhere.
+      expect(services[name].environment).toHaveProperty("OPENAI_BASE_URL", null);
       expect(services[name].environment.LLM_PROVIDER).toMatch(/^\$\{LLM_PROVIDER:-/);
     }
     expect(read(".env.example")).toContain("OPENAI_BASE_URL=http://ollama:11434/v1");
@@ -150,6 +152,49 @@ describe("docker-compose.yml", () => {
     ]);
     for (const v of configVars.filter((v) => !own.has(v) && !aws.has(v))) {
       expect(services.worker.environment, `worker gets ${v}`).toHaveProperty(v);
+    }
+  });
+
+  it("gives api and web the same required FORWARDING_SECRET, so browsers are counted apart", () => {
+    const secret = services.api.environment.FORWARDING_SECRET;
+    expect(secret).toMatch(/^\$\{FORWARDING_SECRET:\?/);
+    expect(services.web.environment.FORWARDING_SECRET).toBe(secret);
+    expect(read(".env.example")).toMatch(/^# FORWARDING_SECRET=$/m);
+    // Believed only with the secret: no proxy hops are trusted on the compose network.
+    expect(services.api.environment.TRUST_PROXY ?? null).toBeNull();
+    expect(services.api.environment.API_HOST).toBe("0.0.0.0");
+  });
+
+  it("points only the simulator at the simulator, and keeps it off every network but the model's", () => {
+    for (const name of ["api", "worker", "migrate"]) {
+      expect(services[name].environment.SIMULATOR_URL).toBe("http://simulator:4010/v1");
+      expect(JSON.stringify(services[name].environment)).not.toMatch(/OPENAI_BASE_URL[^,]*simulator/);
+    }
+    expect(services.simulator.networks).toEqual(["model"]);
+    expect(services.simulator.ports).toBeUndefined();
+    expect(compose.networks?.model).toMatchObject({ internal: true });
+    const onModel = Object.entries(services).filter(([, s]) => (s.networks ?? ["default"]).includes("model"));
+    expect(onModel.map(([n]) => n).sort()).toEqual(["ollama", "simulator", "worker"]);
+  });
+
+  it("runs the app as the app role, Redis with a password and noeviction, and images pinned", () => {
+    for (const name of ["api", "worker"]) {
+      expect(services[name].environment.DATABASE_APP_URL).toMatch(
+        /^postgres:\/\/leadflow_app:\$\{DATABASE_APP_PASSWORD:\?[^}]*\}@postgres:5432\/leadflow$/,
+      );
+      expect(services[name].environment.REDIS_URL).toMatch(
+        /^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]*\}@redis:6379$/,
+      );
+    }
+    // The migrations run as the owner and give the app role its password from DATABASE_APP_URL.
+    expect(services.migrate.environment.DATABASE_URL).toMatch(/^postgres:\/\/postgres:/);
+    expect(services.migrate.environment.DATABASE_APP_URL).toBe(services.api.environment.DATABASE_APP_URL);
+    const redis = command("redis").join(" ");
+    expect(redis).toContain("--maxmemory-policy noeviction");
+    expect(redis).toMatch(/--requirepass \$\{REDIS_PASSWORD:\?/);
+    expect(services.redis.environment.REDISCLI_AUTH).toMatch(/^\$\{REDIS_PASSWORD:\?/);
+    for (const [name, service] of Object.entries(services)) {
+      if (service.image) expect(service.image, `${name}'s image`).not.toMatch(/:latest$|^[^:]+$/);
     }
   });
 });

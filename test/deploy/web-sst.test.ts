@@ -78,7 +78,13 @@ async function invoke(bundle: string, events: WebEvent[]): Promise<WebResult[]> 
     process.stdout.write(JSON.stringify(results));`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
     cwd: join(dir, ".svelte-kit", "svelte-kit-sst"),
-    env: { PATH: process.env.PATH, API_URL: apiUrl, AWS_LAMBDA_FUNCTION_NAME: "leadflow-web" },
+    // As infra/web.ts configures it: PROTOCOL_HEADER named, so the app trusts the adapter's https URLs.
+    env: {
+      PATH: process.env.PATH,
+      API_URL: apiUrl,
+      AWS_LAMBDA_FUNCTION_NAME: "leadflow-web",
+      PROTOCOL_HEADER: "cloudfront-forwarded-proto",
+    },
   });
   let out = "";
   let err = "";

@@ -5,6 +5,7 @@ import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { loadConfig } from "@leadflow/core/config";
+import { appRoleUrl } from "@leadflow/core/db/app-role";
 import { createLogger } from "@leadflow/core/logger";
 import { createApp } from "../../functions/api/app.ts";
 import { createApiDeps } from "../../functions/api/deps.ts";
@@ -32,6 +33,36 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
   throw new Error(`web server did not answer at ${url} within ${timeoutMs} ms:\n${output()}`);
 }
 
+/** `node web/build/index.js` as `npm start` runs it, on a free port, with `env` over this process's. */
+export async function startWebServer(env: Record<string, string>) {
+  const webPort = await freePort();
+  let output = "";
+  const web = spawn(process.execPath, [WEB_ENTRY], {
+    cwd: root,
+    env: { ...process.env, PORT: String(webPort), HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  web.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  web.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const url = `http://127.0.0.1:${webPort}`;
+  await waitForHttp(`${url}/login`, web, () => output);
+  return {
+    url,
+    output: () => output,
+    async close() {
+      if (web.exitCode !== null) return;
+      const exited = new Promise((resolve) => web.once("exit", resolve));
+      web.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (web.exitCode === null) web.kill("SIGKILL");
+    },
+  };
+}
+
 /**
  * The whole system for browser tests, in this process except the web server: the simulator, the API (over a
  * real socket), the worker, and `node web/build/index.js` as `npm start` runs it. The run's isolated database
@@ -56,6 +87,8 @@ export async function startStack(options: { simulatorLatencyMs?: { min: number; 
     AUTH_RATE_LIMIT: "1000",
     LEADS_RATE_LIMIT: "1000",
     WORKER_METRICS_PORT: "0",
+    // As npm start runs them: the API and the worker log in as the app role, which row-level security binds.
+    DATABASE_APP_URL: appRoleUrl(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow"),
   } as NodeJS.ProcessEnv;
   const config = loadConfig(env);
   const deps = createApiDeps(config);
@@ -69,35 +102,18 @@ export async function startStack(options: { simulatorLatencyMs?: { min: number; 
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const worker = startWorker(config, createLogger({ level: "silent", name: "leadflow-worker-e2e" }));
 
-  const webPort = await freePort();
-  let output = "";
-  const web = spawn(process.execPath, [WEB_ENTRY], {
-    cwd: root,
-    env: { ...process.env, PORT: String(webPort), HOST: "127.0.0.1", API_URL: apiUrl },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  web.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  web.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const webUrl = `http://127.0.0.1:${webPort}`;
-  await waitForHttp(`${webUrl}/login`, web, () => output);
+  const web = await startWebServer({ API_URL: apiUrl });
+  const webUrl = web.url;
+  const output = web.output;
 
   return {
     webUrl,
     apiUrl,
     simulator,
     config,
-    webOutput: () => output,
+    webOutput: output,
     async close() {
-      if (web.exitCode === null) {
-        const exited = new Promise((resolve) => web.once("exit", resolve));
-        web.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-        if (web.exitCode === null) web.kill("SIGKILL");
-      }
+      await web.close();
       await worker.close();
       await new Promise<void>((resolve) => {
         if (!apiServer) return resolve();

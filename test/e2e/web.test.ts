@@ -135,10 +135,14 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     expect(await page.evaluate(() => document.cookie)).not.toContain(cookie!.value);
     expect(await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))).toBe("{}");
 
-    // Sign out, then back in.
+    // Sign out, then back in. Signing out revokes the token at the API: a copy taken before is refused too.
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/login\?reason=signed_out/);
     expect(await sessionCookie(context)).toBeUndefined();
+    const copied = await fetch(`${stack.apiUrl}/auth/me`, {
+      headers: { authorization: `Bearer ${cookie!.value}` },
+    });
+    expect(copied.status).toBe(401);
     await page.goto(`${stack.webUrl}/leads`);
     expect(new URL(page.url()).pathname).toBe("/login");
     await page.getByLabel("Email").fill(email);

@@ -43,8 +43,12 @@ export async function startTestApi(env: Record<string, string> = {}) {
     return { status: res.status, headers: res.headers, json, text };
   }
 
-  async function signup(email = `user-${randomUUID()}@example.test`, password = "correct horse battery") {
-    const res = await call("POST", "/auth/signup", { body: { email, password } });
+  async function signup(
+    email = `user-${randomUUID()}@example.test`,
+    password = "correct horse battery",
+    headers: Record<string, string> = {},
+  ) {
+    const res = await call("POST", "/auth/signup", { body: { email, password }, headers });
     if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
     return { email, password, token: res.json.access_token as string, userId: res.json.user.id as string };
   }

@@ -19,6 +19,11 @@ export const variables = defineEnvVars({
       "The API's FORWARDING_SECRET: sent with the browser's address so the API's per-address limits count browsers, not this server.",
     schema: (value) => value?.trim() || undefined,
   },
+  ORIGIN: {
+    description:
+      "adapter-node's fixed origin of the site (e.g. https://leads.example.com); when set, its protocol says whether cookies are Secure.",
+    schema: (value) => value?.trim() || undefined,
+  },
   PROTOCOL_HEADER: {
     description:
       "adapter-node's proxy header naming the request protocol. When set, the request URL's protocol is trusted.",

@@ -1,6 +1,6 @@
 import type { RequestEvent } from "@sveltejs/kit";
 import type { Handle } from "@sveltejs/kit/hooks";
-import { SESSION_COOKIE } from "#lib/server/session.ts";
+import { isHttps, SESSION_COOKIE } from "#lib/server/session.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -31,6 +31,8 @@ export const handle: Handle = async ({ event, resolve }) => {
   try {
     response.headers.set("x-content-type-options", "nosniff");
     response.headers.set("referrer-policy", "same-origin");
+    // Over https, the browser keeps to https for a year: no first plain-http request for anyone to intercept.
+    if (isHttps(event)) response.headers.set("strict-transport-security", "max-age=31536000");
     // Pages carry the user's data: never from a shared cache.
     if (response.headers.get("content-type")?.startsWith("text/html")) {
       response.headers.set("cache-control", "private, no-store");

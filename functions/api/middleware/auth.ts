@@ -1,17 +1,22 @@
+import { isRevoked } from "@leadflow/core/auth/revocation";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
 import { errorResponse } from "../errors.ts";
 
-/** Every lead route needs a valid bearer token; the user id it names scopes every query after it. */
+/**
+ * Every lead route needs a valid bearer token that was not signed out (POST /auth/logout); the user id it names
+ * scopes every query after it.
+ */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
-  const userId = match ? await c.var.deps.tokens.verify(match[1]!) : null;
-  if (!userId) {
+  const claims = match ? await c.var.deps.tokens.verify(match[1]!) : null;
+  if (!claims || (await isRevoked(c.var.deps.database.db, claims.jti))) {
     c.header("WWW-Authenticate", 'Bearer realm="leadflow"');
     return errorResponse(c, "unauthorized", "A valid bearer token is required.");
   }
-  c.set("userId", userId);
-  c.set("log", c.var.log.child({ user_id: userId }));
+  c.set("userId", claims.userId);
+  c.set("token", claims);
+  c.set("log", c.var.log.child({ user_id: claims.userId }));
   await next();
 });

@@ -1,10 +1,11 @@
+import { revokeToken } from "@leadflow/core/auth/revocation";
 import { findUser, logIn, normalizeEmail, type PublicUser, signUp } from "@leadflow/core/auth/users";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { errorResponse } from "../errors.ts";
 import { requireUser } from "../middleware/auth.ts";
-import { byIp, rateLimit } from "../middleware/rate-limit.ts";
+import { byIp, failureLimit, rateLimit } from "../middleware/rate-limit.ts";
 import { validate } from "../validation.ts";
 
 export const credentials = z.strictObject({
@@ -18,23 +19,35 @@ async function tokenAnswer(c: { var: AppEnv["Variables"] }, user: PublicUser) {
 }
 
 // Per address and per account: one address cannot spray many accounts, many addresses cannot hammer one account.
+// An account's budget counts failed attempts only, so guessing at someone's account cannot lock its owner out.
+// Both fail closed: with their store away, nothing would stop password guessing.
 const authLimit = (name: string) =>
-  rateLimit(
-    name,
-    (c) => c.var.deps.config.AUTH_RATE_LIMIT,
-    // Runs after validation, so the body is known to be JSON with an email; Hono caches the parsed body.
-    async (c) => [...byIp(c), `email:${normalizeEmail((await c.req.json()).email)}`],
-  );
+  [
+    rateLimit(name, (c) => c.var.deps.config.AUTH_RATE_LIMIT, byIp, "closed"),
+    failureLimit(
+      name,
+      (c) => c.var.deps.config.AUTH_RATE_LIMIT,
+      // Runs after validation, so the body is known to be JSON with an email; Hono caches the parsed body.
+      async (c) => `email:${normalizeEmail((await c.req.json()).email)}`,
+      "closed",
+    ),
+  ] as const;
 
 export const authRoutes = new Hono<AppEnv>()
-  .post("/signup", validate("json", credentials), authLimit("signup"), async (c) => {
+  .post("/signup", validate("json", credentials), ...authLimit("signup"), async (c) => {
     const user = await signUp(c.var.deps.database.db, c.req.valid("json"), c.var.deps.config.BCRYPT_COST);
     c.var.log.info({ user_id: user.id }, "user signed up");
     return c.json(await tokenAnswer(c, user), 201);
   })
-  .post("/login", validate("json", credentials), authLimit("login"), async (c) => {
+  .post("/login", validate("json", credentials), ...authLimit("login"), async (c) => {
     const user = await logIn(c.var.deps.database.db, c.req.valid("json"), c.var.deps.config.BCRYPT_COST);
     return c.json(await tokenAnswer(c, user), 200);
+  })
+  // The presented token is refused from now until its exp; the client drops its copy too.
+  .post("/logout", requireUser, async (c) => {
+    await revokeToken(c.var.deps.database.db, c.var.token);
+    c.var.log.info("user signed out");
+    return c.body(null, 204);
   })
   .get("/me", requireUser, async (c) => {
     const user = await findUser(c.var.deps.database.db, c.var.userId);

@@ -1,7 +1,8 @@
 import type { RequestEvent } from "@sveltejs/kit";
 import { fail, redirect } from "@sveltejs/kit";
+import { safeNext } from "../next-path.ts";
 import { apiRequest, formProblems, formText } from "./api.ts";
-import { safeNext, startSession } from "./session.ts";
+import { startSession } from "./session.ts";
 
 interface TokenAnswer {
   access_token: string;
@@ -23,5 +24,5 @@ export async function authAction(event: RequestEvent, path: "/auth/login" | "/au
     return fail(result.status, { email, next, ...problems });
   }
   startSession(event, result.data);
-  redirect(303, safeNext(next));
+  redirect(303, safeNext(next, event.url.origin));
 }

@@ -1,5 +1,5 @@
 import type { RequestEvent } from "@sveltejs/kit";
-import { PROTOCOL_HEADER } from "$app/env/private";
+import { ORIGIN, PROTOCOL_HEADER } from "$app/env/private";
 
 export const SESSION_COOKIE = "leadflow_session";
 
@@ -10,13 +10,14 @@ export const SESSION_COOKIE = "leadflow_session";
 const EXPIRED_NOTICE_SECONDS = 24 * 60 * 60;
 
 /**
- * adapter-node only knows the protocol through a proxy header: when PROTOCOL_HEADER is configured the request URL
- * is trustworthy; otherwise a TLS-terminating proxy's X-Forwarded-Proto says so, and a bare request is plain http.
+ * Whether the browser talks to us over https, as configured, never as a request claims: adapter-node takes the
+ * protocol from the PROTOCOL_HEADER its proxy sets, or from a fixed ORIGIN; with neither it guesses https for
+ * every request, so the answer is plain http. (An X-Forwarded-Proto the operator did not name is anyone's to send.)
  */
 export function isHttps(event: RequestEvent): boolean {
   if (PROTOCOL_HEADER) return event.url.protocol === "https:";
-  const forwarded = event.request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
-  return forwarded === "https";
+  if (ORIGIN) return ORIGIN.startsWith("https:");
+  return false;
 }
 
 /** The JWT lives only here: httpOnly (no script reads it), SameSite=Lax, Secure over https. */
@@ -39,10 +40,4 @@ export function clearSession(event: RequestEvent) {
     secure: isHttps(event),
   });
   event.locals.token = null;
-}
-
-/** Only a path on this site, so `next` can never send someone elsewhere after signing in. */
-export function safeNext(next: string | null | undefined): string {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/leads";
-  return next;
 }

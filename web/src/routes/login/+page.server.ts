@@ -1,6 +1,6 @@
 import { redirect } from "@sveltejs/kit";
+import { safeNext } from "#lib/next-path.ts";
 import { authAction } from "#lib/server/auth.ts";
-import { safeNext } from "#lib/server/session.ts";
 import type { Actions, PageServerLoad } from "./$types";
 
 const NOTICES: Record<string, string> = {
@@ -9,8 +9,9 @@ const NOTICES: Record<string, string> = {
 };
 
 export const load: PageServerLoad = ({ locals, url }) => {
-  const next = url.searchParams.get("next");
-  if (locals.token) redirect(303, safeNext(next));
+  // Resolved here already, so a hostile value never reaches the form (nor, after sign-in, a redirect).
+  const next = safeNext(url.searchParams.get("next"), url.origin);
+  if (locals.token) redirect(303, next);
   return { next, notice: NOTICES[url.searchParams.get("reason") ?? ""] ?? null };
 };
 
