@@ -221,11 +221,13 @@ describe("a refused write after the claim", () => {
     );
     const pool = api.deps.database.pool;
     // A test-only trigger standing in for any write PostgreSQL refuses: a value it cannot store, a constraint.
+    // It refuses the completion of any step of a lead named "Refusable Rita", and adds no table to the database.
     await pool.query(`
-      create table if not exists refused_workflows (workflow_id uuid primary key);
       create or replace function refuse_marked_write() returns trigger language plpgsql as $$
       begin
-        if new.status = 'completed' and exists (select 1 from refused_workflows r where r.workflow_id = new.workflow_id) then
+        if new.status = 'completed' and exists (
+          select 1 from workflows w join leads l on l.id = w.lead_id
+           where w.id = new.workflow_id and l.name = 'Refusable Rita') then
           raise exception 'refused by the test trigger' using errcode = '23514';
         end if;
         return new;
@@ -238,12 +240,9 @@ describe("a refused write after the claim", () => {
       const secret = "Secret-Lead-Text-4f1c: please quote a loft conversion";
       const submitted = await api.call("POST", "/leads", {
         token: own,
-        body: sampleLead({ name: "Refusable Rita", message: `${secret} [[sim delay=300]]` }),
+        body: sampleLead({ name: "Refusable Rita", message: secret }),
       });
       const id = submitted.json.id as string;
-      await pool.query("insert into refused_workflows (workflow_id) values ($1)", [
-        submitted.json.workflow.id,
-      ]);
       const lead = await waitForTerminal(api, own, id);
       expect(lead.workflow.status).toBe("failed");
       expectSettled(lead);
@@ -265,6 +264,7 @@ describe("a refused write after the claim", () => {
       expect(logged).not.toMatch(/update workflow_steps/i);
     } finally {
       await pool.query("drop trigger if exists refuse_marked_write on workflow_steps");
+      await pool.query("drop function if exists refuse_marked_write()");
       await worker.close();
       await api.close();
     }
