@@ -107,7 +107,7 @@ const envSchema = z
     AWS_REGION: z.string().optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
-    // --- sessions and exposure (DESIGN.md, "Sessions and exposure") ---
+    // --- sessions and exposure: where the API listens, whom it believes, what it shows ---
     /** Where the API listens: loopback unless a container or proxy needs it reachable (`0.0.0.0`). */
     API_HOST: z.string().trim().min(1).default("127.0.0.1"),
     /** The API's and worker's login (neither superuser nor owner); migrations keep using DATABASE_URL. */

@@ -1,5 +1,5 @@
 /**
- * Domain failures the API turns into HTTP answers. `code` is the stable API error code of DESIGN.md;
+ * Domain failures the API turns into HTTP answers. `code` is the stable API error code clients branch on;
  * core never knows the status, only what went wrong.
  */
 export type DomainErrorCode =

@@ -1,8 +1,7 @@
+import { STEP_NAMES as STEPS, type StepName as Step } from "../core/schemas/workflow.ts";
 import { bundled, type LambdaName } from "./lambda.ts";
 import { migrated } from "./migrations.ts";
 
-const STEPS = ["classify", "extract", "route"] as const;
-type Step = (typeof STEPS)[number];
 const title = (step: Step) => `${step[0]?.toUpperCase()}${step.slice(1)}`;
 
 /** Deliveries of one message before SQS moves it to the step's DLQ (each is a full runStep attempt or a crash). */

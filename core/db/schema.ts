@@ -14,7 +14,14 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import type { StepError } from "../schemas/workflow.ts";
+import { CONTACT_CHANNELS } from "../schemas/lead.ts";
+import {
+  STEP_NAMES,
+  STEP_STATUSES,
+  type StepError,
+  WAITING_REASONS,
+  WORKFLOW_STATUSES,
+} from "../schemas/workflow.ts";
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
@@ -49,10 +56,7 @@ export const leads = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    check(
-      "leads_contact_channel_check",
-      inList("contact_channel", ["whatsapp", "webchat", "email", "other"]),
-    ),
+    check("leads_contact_channel_check", inList("contact_channel", CONTACT_CHANNELS)),
     index("leads_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
     uniqueIndex("leads_user_idempotency_key").on(t.userId, t.idempotencyKey),
   ],
@@ -87,8 +91,8 @@ export const workflows = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
   },
   (t) => [
-    check("workflows_status_check", inList("status", ["pending", "processing", "completed", "failed"])),
-    check("workflows_waiting_reason_check", inList("waiting_reason", ["provider_rate_limit", "user_budget"])),
+    check("workflows_status_check", inList("status", WORKFLOW_STATUSES)),
+    check("workflows_waiting_reason_check", inList("waiting_reason", WAITING_REASONS)),
     index("workflows_user_created_idx").on(t.userId, t.leadCreatedAt.desc(), t.leadId.desc()),
     index("workflows_user_status_idx").on(t.userId, t.status, t.leadCreatedAt.desc(), t.leadId.desc()),
     index("workflows_status_updated_idx").on(t.status, t.updatedAt),
@@ -127,11 +131,8 @@ export const workflowSteps = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
-    check(
-      "workflow_steps_status_check",
-      inList("status", ["not_started", "processing", "completed", "failed", "skipped"]),
-    ),
-    check("workflow_steps_name_check", inList("name", ["classify", "extract", "route"])),
+    check("workflow_steps_status_check", inList("status", STEP_STATUSES)),
+    check("workflow_steps_name_check", inList("name", STEP_NAMES)),
     uniqueIndex("workflow_steps_workflow_name_key").on(t.workflowId, t.name),
     index("workflow_steps_status_idx").on(t.status, t.updatedAt),
   ],

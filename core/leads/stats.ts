@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
+import { STEP_NAMES } from "../schemas/workflow.ts";
 import { type CountByKey, type LeadStats, roundUsd, type StatsPeriod } from "./views.ts";
 
 export type { CountByKey, LeadStats, RateByCode, StatsPeriod, StepLatency } from "./views.ts";
@@ -12,7 +13,6 @@ export const STATS_PERIODS = {
 } as const satisfies Record<StatsPeriod, number>;
 export const STATS_PERIOD_NAMES = Object.keys(STATS_PERIODS) as [StatsPeriod, ...StatsPeriod[]];
 
-const STEPS = ["classify", "extract", "route"] as const;
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const ms = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v)));
 
@@ -108,7 +108,7 @@ export async function leadStats(
     where a.user_id = ${userId} and a.latency_ms is not null
       and a.created_at >= ${since} and a.created_at <= ${now}
     group by a.step`);
-  const step_latency = STEPS.map((step) => {
+  const step_latency = STEP_NAMES.map((step) => {
     const s = stepResult.rows.find((r) => r.step === step);
     const c = callResult.rows.find((r) => r.step === step);
     return {

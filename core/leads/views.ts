@@ -1,7 +1,7 @@
-import type { StepError } from "../schemas/workflow.ts";
+import type { StepError, WaitingReason } from "../schemas/workflow.ts";
 
 /**
- * The JSON shapes the API answers with (snake_case, as DESIGN.md fixes them). The web app reads them with
+ * The JSON shapes the API answers with (snake_case; tools outside the code rely on these names). The web app reads them with
  * `import type`, so this module imports types only from modules as light as itself (no database, no Node types).
  */
 export interface LeadListItem {
@@ -46,7 +46,7 @@ export interface LeadDetail extends LeadListItem {
 }
 
 export interface WorkflowWaiting {
-  reason: "provider_rate_limit" | "user_budget";
+  reason: WaitingReason;
   until: string;
 }
 

@@ -48,12 +48,6 @@ export const RETRYABLE_CODES: ReadonlySet<StepErrorCode> = new Set([
   "LLM_RATE_LIMITED",
   "LLM_UNAVAILABLE",
 ]);
-export const REASK_CODES: ReadonlySet<StepErrorCode> = new Set([
-  "LLM_REFUSAL",
-  "LLM_TRUNCATED",
-  "AI_INVALID_JSON",
-  "AI_SCHEMA_MISMATCH",
-]);
 
 /** A step error with its retryable flag taken from the code, so the two can never disagree. */
 export function stepError(

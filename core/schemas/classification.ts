@@ -7,7 +7,7 @@ export type Category = z.infer<typeof category>;
 
 export const confidence = z.number().min(0).max(1);
 
-/** Exactly the brief's step 1 contract; this is also the JSON schema the model is held to. */
+/** Step 1's answer, `{category, confidence, rationale}` and nothing else: also the JSON schema the model is held to. */
 export const classification = z.strictObject({
   category,
   confidence,

@@ -9,7 +9,7 @@ export const PRIORITIES = ["p0", "p1", "p2"] as const;
 export const priority = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof priority>;
 
-/** Exactly the brief's step 3 contract, as the model must answer it. */
+/** Step 3's answer, `{routing_decision}` with the decision's six keys, exactly as the model must answer it. */
 export const routingDecision = z.strictObject({
   queue: routingQueue,
   priority,

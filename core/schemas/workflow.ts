@@ -18,6 +18,10 @@ export function nextStep(step: StepName): StepName | null {
   return STEP_NAMES[i + 1] ?? null;
 }
 
+/** Why a workflow's current step is held back: the provider's flow control, or the user's daily token budget. */
+export const WAITING_REASONS = ["provider_rate_limit", "user_budget"] as const;
+export type WaitingReason = (typeof WAITING_REASONS)[number];
+
 export const STEP_ERROR_CODES = [
   "LLM_TIMEOUT",
   "LLM_RATE_LIMITED",

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import type { ChatMessage } from "../llm/types.ts";
 import { CATEGORIES, type Category, type Classification, classification } from "../schemas/classification.ts";
-import { contactChannel, leadInput } from "../schemas/lead.ts";
 import { leadBlock, UNTRUSTED_DATA_RULES } from "./prompt.ts";
-import type { ModelInfo, StepDefinition, StepLead } from "./types.ts";
+import { modelInfoShape, type StepDefinition, stepLeadSchema } from "./types.ts";
 
 export const CLASSIFY_PROMPT_VERSION = "classify@2026-11-24.1";
 
@@ -17,22 +16,6 @@ export const LOW_CONFIDENCE_THRESHOLD = 0.5;
 export function isLowConfidence(confidence: number): boolean {
   return confidence < LOW_CONFIDENCE_THRESHOLD;
 }
-
-/** The lead as the runner hands it to every step; extra columns of the stored row are dropped, not refused. */
-export const stepLeadSchema: z.ZodType<StepLead> = z.object({
-  name: leadInput.shape.name,
-  contact_channel: contactChannel,
-  message: leadInput.shape.message,
-  contact: z
-    .string()
-    .nullish()
-    .transform((contact) => contact ?? null),
-});
-
-export const modelInfoShape = {
-  model: z.string().min(1),
-  prompt_version: z.string().min(1),
-};
 
 export const classifyOutput = classification.extend({
   /** True when confidence < LOW_CONFIDENCE_THRESHOLD; the answer itself is stored unchanged. */
@@ -88,17 +71,8 @@ function classifyMessages(input: ClassifyInput): ChatMessage[] {
   ];
 }
 
-function finalizeClassification(
-  answer: Classification,
-  _input: ClassifyInput,
-  info: ModelInfo,
-): ClassifyOutput {
-  return {
-    ...answer,
-    low_confidence: isLowConfidence(answer.confidence),
-    model: info.model,
-    prompt_version: info.prompt_version,
-  };
+function finalizeClassification(answer: Classification) {
+  return { ...answer, low_confidence: isLowConfidence(answer.confidence) };
 }
 
 export const classifyStep: StepDefinition<ClassifyInput, Classification, ClassifyOutput> = {

@@ -7,9 +7,9 @@ import {
   type Extraction,
   extractionSchemas,
 } from "../schemas/extraction.ts";
-import { classifyOutput, modelInfoShape, stepLeadSchema } from "./classify.ts";
+import { classifyOutput } from "./classify.ts";
 import { dataBlock, LEAD_TAG, leadBlock, PREVIOUS_TAG, UNTRUSTED_DATA_RULES } from "./prompt.ts";
-import type { ModelInfo, StepDefinition } from "./types.ts";
+import { modelInfoShape, type StepDefinition, stepLeadSchema } from "./types.ts";
 
 export const EXTRACT_PROMPT_VERSION = "extract@2026-11-24.1";
 
@@ -131,7 +131,7 @@ function extractMessages(input: ExtractInput): ChatMessage[] {
   ];
 }
 
-function finalizeExtraction(answer: Extraction, input: ExtractInput, info: ModelInfo): ExtractOutput {
+function finalizeExtraction(answer: Extraction, input: ExtractInput) {
   const rulesApplied: ExtractRuleApplied[] = [];
   // The channel is a fact of the submission, not something to infer from the text.
   const submitted = input.lead.contact_channel;
@@ -146,8 +146,6 @@ function finalizeExtraction(answer: Extraction, input: ExtractInput, info: Model
     ...answer,
     extracted_fields: { ...answer.extracted_fields, contact_channel: submitted },
     rules_applied: rulesApplied,
-    model: info.model,
-    prompt_version: info.prompt_version,
   };
 }
 

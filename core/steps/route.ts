@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ChatMessage } from "../llm/types.ts";
 import { CATEGORIES } from "../schemas/classification.ts";
 import { PRIORITIES, QUEUES, type Routing, routing, routingDecision } from "../schemas/routing.ts";
-import { classifyOutput, LOW_CONFIDENCE_THRESHOLD, modelInfoShape, stepLeadSchema } from "./classify.ts";
+import { classifyOutput, LOW_CONFIDENCE_THRESHOLD } from "./classify.ts";
 import { extractOutput, extractOutputSchemas } from "./extract.ts";
 import { dataBlock, leadBlock, PREVIOUS_TAG, UNTRUSTED_DATA_RULES } from "./prompt.ts";
 import {
@@ -13,7 +13,7 @@ import {
   routingRuleApplied,
   SLA_BOUNDS,
 } from "./routing-rules.ts";
-import type { ModelInfo, StepDefinition } from "./types.ts";
+import { modelInfoShape, type StepDefinition, stepLeadSchema } from "./types.ts";
 
 export const ROUTE_PROMPT_VERSION = "route@2026-11-24.1";
 
@@ -103,13 +103,9 @@ function routeMessages(input: RouteInput): ChatMessage[] {
   ];
 }
 
-function finalizeRouting(answer: Routing, input: RouteInput, info: ModelInfo): RouteOutput {
+function finalizeRouting(answer: Routing, input: RouteInput) {
   const { category, confidence } = input.previous.classify;
-  return {
-    ...applyRoutingRules(answer.routing_decision, { category, confidence }),
-    model: info.model,
-    prompt_version: info.prompt_version,
-  };
+  return applyRoutingRules(answer.routing_decision, { category, confidence });
 }
 
 export const routeStep: StepDefinition<RouteInput, Routing, RouteOutput> = {

@@ -15,6 +15,7 @@ import { LEAD_TAG, PREVIOUS_TAG, readDataBlock } from "./prompt.ts";
 import { ROUTE_SYSTEM_PROMPT, routeStep } from "./route.ts";
 import { SLA_BOUNDS } from "./routing-rules.ts";
 import type { StepLead } from "./types.ts";
+import { withProvenance } from "./types.ts";
 
 const lead: StepLead = {
   name: "Ana Ruiz",
@@ -49,7 +50,8 @@ const extractAnswer = (category: Category) => ({
 });
 
 function classified(category: Category, confidence = 0.9): ClassifyOutput {
-  return classifyStep.finalize(
+  return withProvenance(
+    classifyStep,
     { category, confidence, rationale: "The sender asks for a price." },
     { lead },
     info("classify"),
@@ -58,7 +60,8 @@ function classified(category: Category, confidence = 0.9): ClassifyOutput {
 
 function extracted(category: Category): ExtractOutput {
   const input = extractStep.input.parse({ lead, previous: { classify: classified(category) } });
-  return extractStep.finalize(
+  return withProvenance(
+    extractStep,
     extractStep.answerSchema(input).parse(extractAnswer(category)),
     input,
     info("extract"),
@@ -211,7 +214,8 @@ describe("extract", () => {
       ...answer,
       extracted_fields: { ...answer.extracted_fields, contact_channel: "email" },
     };
-    const output = extractStep.finalize(
+    const output = withProvenance(
+      extractStep,
       extractStep.answerSchema(input).parse(disagreeing),
       input,
       info("extract"),
@@ -258,7 +262,8 @@ describe("route", () => {
     "persists an output for %s that re-validates, with decided_by and rules_applied",
     (category) => {
       const input = routeInput(category);
-      const output = routeStep.finalize(
+      const output = withProvenance(
+        routeStep,
         routeStep.answerSchema(input).parse(routeAnswer),
         input,
         info("route"),
@@ -273,7 +278,12 @@ describe("route", () => {
     const answer = {
       routing_decision: { ...routeAnswer.routing_decision, priority: "p0", sla_minutes: 500 },
     };
-    const output = routeStep.finalize(routeStep.answerSchema(input).parse(answer), input, info("route"));
+    const output = withProvenance(
+      routeStep,
+      routeStep.answerSchema(input).parse(answer),
+      input,
+      info("route"),
+    );
     expect(output.routing_decision).toMatchObject({ queue: "ignore", priority: "p0", sla_minutes: 60 });
     expect(output.rules_applied.map((r) => r.rule)).toEqual(["spam_ignored", "sla_clamped"]);
     expect(output.decided_by).toMatchObject({ queue: "rule", sla_minutes: "rule", priority: "model" });
@@ -281,7 +291,12 @@ describe("route", () => {
 
   it("reads the classification confidence from the classify output", () => {
     const input = routeInput("sales_new", LOW_CONFIDENCE_THRESHOLD - 0.1);
-    const output = routeStep.finalize(routeStep.answerSchema(input).parse(routeAnswer), input, info("route"));
+    const output = withProvenance(
+      routeStep,
+      routeStep.answerSchema(input).parse(routeAnswer),
+      input,
+      info("route"),
+    );
     expect(output.routing_decision.queue).toBe("needs_clarification");
     expect(output.rules_applied.map((r) => r.rule)).toEqual(["low_confidence_clarification"]);
   });

@@ -5,8 +5,6 @@ export interface BackoffPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 60_000, maxRetryAfterMs: 5 * 60_000 };
-
 /**
  * Exponential backoff with full jitter: a burst of failures spreads out instead of retrying in lockstep.
  * A Retry-After from the provider is a floor, never shortened by jitter.

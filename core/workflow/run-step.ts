@@ -8,6 +8,7 @@ import type { StepObserver } from "../metrics.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
 import { nextStep, type StepError } from "../schemas/workflow.ts";
 import { stepDefinition } from "../steps/index.ts";
+import { withProvenance } from "../steps/types.ts";
 import { admission, now, reportToFlow } from "./admission.ts";
 import { type BackoffPolicy, retryDelayMs } from "./backoff.ts";
 import { type Claim, claimStep } from "./claim.ts";
@@ -227,12 +228,10 @@ async function executeClaimedStep(
     if (result.outcome === "ok") {
       let output: unknown;
       try {
-        output = definition.output.parse(
-          definition.finalize(result.value as never, input as never, {
-            model: result.call.model,
-            prompt_version: definition.promptVersion,
-          }),
-        );
+        output = withProvenance(definition, result.value, input, {
+          model: result.call.model,
+          prompt_version: definition.promptVersion,
+        });
       } catch (err) {
         log.error({ ...ctx, err }, "step rules produced an invalid output");
         const error = internalError("The step's rules produced an output that failed validation.");

@@ -3,7 +3,7 @@ import type { Database } from "../db/client.ts";
 import { executePrepared } from "../db/prepared.ts";
 import { jsonb, millisecondsInterval } from "../db/sql.ts";
 import type { CallRecord } from "../llm/types.ts";
-import type { StepError, StepName } from "../schemas/workflow.ts";
+import type { StepError, StepName, WaitingReason } from "../schemas/workflow.ts";
 import { afterStepFailed, failedStepAssignments } from "./fail-workflow.ts";
 import { workflowSummaryAssignments } from "./summary.ts";
 
@@ -36,7 +36,7 @@ export interface Settled {
 
 /** Why a step is held back, and until when: `workflow.waiting` in the API. */
 export interface Waiting {
-  reason: "provider_rate_limit" | "user_budget";
+  reason: WaitingReason;
   untilMs: number;
 }
 

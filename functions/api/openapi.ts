@@ -1,7 +1,13 @@
 import { classification } from "@leadflow/core/schemas/classification";
 import { contactChannel, leadInput } from "@leadflow/core/schemas/lead";
 import { routing } from "@leadflow/core/schemas/routing";
-import { stepError, stepName, stepStatus, workflowStatus } from "@leadflow/core/schemas/workflow";
+import {
+  stepError,
+  stepName,
+  stepStatus,
+  WAITING_REASONS,
+  workflowStatus,
+} from "@leadflow/core/schemas/workflow";
 import { z } from "zod";
 import { credentials } from "./routes/auth.ts";
 import { leadParams, listQuery } from "./routes/leads.ts";
@@ -53,7 +59,7 @@ const leadDetail = listItem.extend({
     updated_at: z.iso.datetime(),
     finished_at: z.iso.datetime().nullable(),
     waiting: z
-      .object({ reason: z.enum(["provider_rate_limit", "user_budget"]), until: z.iso.datetime() })
+      .object({ reason: z.enum(WAITING_REASONS), until: z.iso.datetime() })
       .nullable()
       .describe(
         "Why the current step is held back (provider flow control, the user's daily budget) and until when.",
