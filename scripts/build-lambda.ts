@@ -19,7 +19,7 @@ export type LambdaFunctionName = (typeof LAMBDA_FUNCTIONS)[number];
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const LAMBDA_DIST = `${root}dist/lambda`;
 
-// CommonJS dependencies (pg, ioredis…) call require() and read __dirname; an ESM bundle has neither.
+// CommonJS dependencies (pg and its friends) call require() and read __dirname; an ESM bundle has neither.
 const banner = [
   `import { createRequire as __lfCreateRequire } from "node:module";`,
   `import { fileURLToPath as __lfFileURLToPath } from "node:url";`,
@@ -28,22 +28,6 @@ const banner = [
   `const __filename = __lfFileURLToPath(import.meta.url);`,
   `const __dirname = __lfDirname(__filename);`,
 ].join("\n");
-
-/**
- * The Lambda functions run with QUEUE_DRIVER=sqs and no Redis, so BullMQ and ioredis (a megabyte between them)
- * stay out of the bundles: what imports them gets classes that explain themselves if ever constructed.
- */
-const withoutRedisClients: Plugin = {
-  name: "without-redis-clients",
-  setup(b) {
-    b.onResolve({ filter: /^(bullmq|ioredis)$/ }, (args) => ({ path: args.path, namespace: "absent" }));
-    b.onLoad({ filter: /.*/, namespace: "absent" }, (args) => {
-      const names = args.path === "bullmq" ? ["Queue", "Worker"] : ["Redis"];
-      const absent = `class { constructor() { throw new Error("${args.path} is not in the Lambda bundles (they run with QUEUE_DRIVER=sqs)"); } }`;
-      return { contents: names.map((n) => `export const ${n} = ${absent};`).join("\n"), loader: "js" };
-    });
-  },
-};
 
 /**
  * zod 4's `z` namespace re-exports every locale's error messages (a quarter of a megabyte); the app speaks
@@ -104,7 +88,7 @@ export async function buildLambdas(names: readonly LambdaFunctionName[] = LAMBDA
       external: ["pg-native", "msgpackr-extract"],
       // ESM builds first: they tree-shake far better than CommonJS ones.
       mainFields: ["module", "main"],
-      plugins: [withoutRedisClients, zodEnglishOnly],
+      plugins: [zodEnglishOnly],
       logLevel: "warning",
       metafile: true,
     });

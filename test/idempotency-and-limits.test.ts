@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { connectDatabase, pgErrorCode } from "@leadflow/core/db/client";
 import { createLogger } from "@leadflow/core/logger";
-import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createApp } from "../functions/api/app.ts";
+import type { RateLimitStore } from "@leadflow/core/rate-limits/port";
 import {
   PRUNE_PER_HIT,
   postgresRateLimitStore,
-  type RateLimitStore,
   rateLimitKeyDigest,
-} from "../functions/api/rate-limit-store.ts";
+} from "@leadflow/core/rate-limits/postgres";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createApp } from "../functions/api/app.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
 
 describe("Idempotency-Key on POST /leads", () => {

@@ -200,7 +200,7 @@ export const workflowEvents = pgTable(
  * One row a key, named by the SHA-256 of the limit and its key part (an address, an email, a user id), so the
  * table holds no address or email. It has no user_id, hence no row-level security policy: the API's role may use
  * every row, the worker's none (migration 0002). Expired rows are recycled by the next hit on the same key and
- * pruned a few at a time by hits on other keys (functions/api/rate-limit-store.ts).
+ * pruned a few at a time by hits on other keys (core/rate-limits/postgres.ts).
  */
 export const rateLimitCounters = pgTable(
   "rate_limit_counters",

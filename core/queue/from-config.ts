@@ -1,7 +1,7 @@
 import type { Config } from "../config.ts";
 import { createBullmqStepQueue } from "./bullmq.ts";
 import type { StepQueue } from "./port.ts";
-import { createSqsStepQueue } from "./sqs.ts";
+import { createSqsStepQueue, sqsQueueUrls } from "./sqs.ts";
 
 /**
  * The producer side of the step queue that the configuration names: BullMQ on Redis for processes and
@@ -16,16 +16,4 @@ export function createStepQueueFromConfig(config: Config): StepQueue {
     });
   }
   return createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
-}
-
-/** loadConfig has already refused QUEUE_DRIVER=sqs without the three URLs. */
-export function sqsQueueUrls(config: Config) {
-  const {
-    SQS_QUEUE_URL_CLASSIFY: classify,
-    SQS_QUEUE_URL_EXTRACT: extract,
-    SQS_QUEUE_URL_ROUTE: route,
-  } = config;
-  if (!classify || !extract || !route)
-    throw new Error("QUEUE_DRIVER=sqs needs SQS_QUEUE_URL_{CLASSIFY,EXTRACT,ROUTE}");
-  return { classify, extract, route };
 }

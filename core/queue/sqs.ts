@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Config } from "../config.ts";
 import { type StepName, stepName } from "../schemas/workflow.ts";
 import { type StepJob, type StepQueue, stepJobId } from "./port.ts";
 import { type AwsCredentials, createSqsHttpClient, type SqsMessageAttribute } from "./sqs-http.ts";
@@ -151,4 +152,16 @@ export function regionFromQueueUrl(url: string | undefined): string | undefined 
   } catch {
     return undefined;
   }
+}
+
+/** loadConfig has already refused QUEUE_DRIVER=sqs without the three URLs. */
+export function sqsQueueUrls(config: Config): Record<StepName, string> {
+  const {
+    SQS_QUEUE_URL_CLASSIFY: classify,
+    SQS_QUEUE_URL_EXTRACT: extract,
+    SQS_QUEUE_URL_ROUTE: route,
+  } = config;
+  if (!classify || !extract || !route)
+    throw new Error("QUEUE_DRIVER=sqs needs SQS_QUEUE_URL_{CLASSIFY,EXTRACT,ROUTE}");
+  return { classify, extract, route };
 }

@@ -4,7 +4,7 @@ import type { DatabaseHandle } from "@leadflow/core/db/client";
 import type { Logger } from "@leadflow/core/logger";
 import type { ApiMetrics } from "@leadflow/core/metrics";
 import type { StepQueue } from "@leadflow/core/queue/port";
-import type { RateLimitStore } from "./rate-limit-store.ts";
+import type { RateLimitStore } from "@leadflow/core/rate-limits/port";
 
 /** A dependency `GET /readyz` reports by name: ready when the check resolves (in time). */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;

@@ -2,6 +2,7 @@ import { type Config, type ConfigUses, loadConfig } from "@leadflow/core/config"
 import { connectDatabase } from "@leadflow/core/db/client";
 import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { createLogger } from "@leadflow/core/logger";
+import { createSqsStepQueue, sqsQueueUrls } from "@leadflow/core/queue/sqs";
 
 /**
  * Built on the first invocation and kept for the warm ones: a Lambda instance reuses its configuration, its
@@ -27,6 +28,16 @@ export function lambdaUses(declared: ConfigUses): void {
 }
 
 export const lambdaConfig = lazy((): Config => loadConfig(process.env, uses));
+
+/** The step queues on Lambda are SQS: the functions take that adapter directly, so no bundle carries BullMQ. */
+export const lambdaStepQueue = lazy(() => {
+  const config = lambdaConfig();
+  return createSqsStepQueue({
+    queueUrls: sqsQueueUrls(config),
+    region: config.AWS_REGION,
+    endpoint: config.SQS_ENDPOINT,
+  });
+});
 
 export const lambdaLogger = lazy(() =>
   createLogger({

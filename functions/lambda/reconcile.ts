@@ -1,6 +1,5 @@
-import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
 import { reconcile } from "@leadflow/core/workflow/reconcile";
-import { lambdaConfig, lambdaDatabase, lambdaLogger, lambdaUses, lazy } from "./deps.ts";
+import { lambdaDatabase, lambdaLogger, lambdaStepQueue, lambdaUses, lazy } from "./deps.ts";
 
 lambdaUses({ tokens: false, model: false });
 
@@ -11,7 +10,7 @@ lambdaUses({ tokens: false, model: false });
  */
 const GRACE_MS = 10 * 60_000;
 
-const deps = lazy(() => ({ db: lambdaDatabase().db, queue: createStepQueueFromConfig(lambdaConfig()) }));
+const deps = lazy(() => ({ db: lambdaDatabase().db, queue: lambdaStepQueue() }));
 
 /** Lambda entry, run on a schedule (infra/queues.ts): finds lost work in PostgreSQL and enqueues it again. */
 export const handler = async () => {

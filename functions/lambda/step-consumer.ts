@@ -3,14 +3,13 @@ import { providerKey } from "@leadflow/core/llm/flow/port";
 import { postgresProviderFlow } from "@leadflow/core/llm/flow/postgres";
 import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
-import { createStepQueueFromConfig } from "@leadflow/core/queue/from-config";
 import type { StepJob } from "@leadflow/core/queue/port";
 import { NOT_BEFORE_ATTRIBUTE, parseStepJob, remainingDelayMs } from "@leadflow/core/queue/sqs";
 import type { StepName } from "@leadflow/core/schemas/workflow";
 import { runStep, type StepRunnerDeps } from "@leadflow/core/workflow/run-step";
 import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { lambdaConfig, lambdaDatabase, lambdaLogger, lambdaUses, lazy } from "./deps.ts";
+import { lambdaConfig, lambdaDatabase, lambdaLogger, lambdaStepQueue, lambdaUses, lazy } from "./deps.ts";
 import { consumeRecords, jobContext, recordContext } from "./sqs-batch.ts";
 
 // Calls the model; never sees a session token.
@@ -31,7 +30,7 @@ export const stepConsumerDeps = lazy((): StepConsumerDeps => {
     log,
     runner: {
       db,
-      queue: createStepQueueFromConfig(config),
+      queue: lambdaStepQueue(),
       llm: llmOnFirstCall(config),
       settings: stepRunnerSettings(config),
       log,

@@ -41,6 +41,11 @@ describe("npm run build:lambda", () => {
         all.filter((i) => i.includes("node_modules/@aws-sdk/")),
         name,
       ).toEqual([]);
+      // No Redis on Lambda: its entries import only the SQS and PostgreSQL adapters, with no stubbing in the build.
+      expect(
+        all.filter((i) => /node_modules\/(bullmq|ioredis)\//.test(i)),
+        name,
+      ).toEqual([]);
       if (["classify", "extract", "route"].includes(name)) {
         const entry = Object.keys(meta.outputs).find((o) => o.endsWith(`${name}/index.mjs`)) ?? "";
         expect(

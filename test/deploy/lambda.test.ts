@@ -5,13 +5,13 @@ import { connectDatabase } from "@leadflow/core/db/client";
 import { createLogger } from "@leadflow/core/logger";
 import type { StepJob, StepQueue } from "@leadflow/core/queue/port";
 import { NOT_BEFORE_ATTRIBUTE } from "@leadflow/core/queue/sqs";
+import { rateLimitKeyDigest } from "@leadflow/core/rate-limits/postgres";
 import type { StepName } from "@leadflow/core/schemas/workflow";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../functions/api/app.ts";
 import { createApiDeps } from "../../functions/api/deps.ts";
-import { rateLimitKeyDigest } from "../../functions/api/rate-limit-store.ts";
 import {
   functionUrlEvent,
   lambdaContext,

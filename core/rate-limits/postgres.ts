@@ -1,54 +1,8 @@
 import { createHash } from "node:crypto";
-import type { Queryable } from "@leadflow/core/db/client";
-import { millisecondsInterval } from "@leadflow/core/db/sql";
 import { sql } from "drizzle-orm";
-import type { Redis } from "ioredis";
-
-/** One request counted against one key's fixed window: the count so far and how long until the window ends. */
-export interface RateLimitHit {
-  count: number;
-  resetMs: number;
-}
-
-/** Where the API's rate limits count (RATE_LIMIT_STORE): shared by every API process or Lambda instance. */
-export interface RateLimitStore {
-  /** Counts one request against `key`, opening a window of `windowMs` when none is open. */
-  hit(key: string, windowMs: number): Promise<RateLimitHit>;
-  /**
-   * Takes back one hit from `key`'s open window (none is opened, nothing goes below 0): for limits that count
-   * failures only, which count each attempt first so parallel attempts cannot all slip under the limit.
-   */
-  refund(key: string): Promise<void>;
-}
-
-// INCR and the first PEXPIRE in one step, so a crash between them can never leave a counter without expiry.
-const REDIS_HIT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('PTTL', KEYS[1])}`;
-
-// Only an open window is decremented: a DECR on a lapsed key would make a counter with no expiry.
-const REDIS_REFUND = `
-if redis.call('PTTL', KEYS[1]) > 0 and tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
-  redis.call('DECR', KEYS[1])
-end
-return 0`;
-
-/** A counter per key in Redis that expires with its window. */
-export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
-  return {
-    async hit(key, windowMs) {
-      const [count, ttl] = (await redis.eval(REDIS_HIT, 1, `${prefix}:ratelimit:${key}`, windowMs)) as [
-        number,
-        number,
-      ];
-      return { count, resetMs: ttl > 0 ? ttl : windowMs };
-    },
-    async refund(key) {
-      await redis.eval(REDIS_REFUND, 1, `${prefix}:ratelimit:${key}`);
-    },
-  };
-}
+import type { Queryable } from "../db/client.ts";
+import { millisecondsInterval } from "../db/sql.ts";
+import type { RateLimitStore } from "./port.ts";
 
 /** Expired rows of other keys deleted by each hit: more than a hit can create (one), so they cannot pile up. */
 export const PRUNE_PER_HIT = 10;
