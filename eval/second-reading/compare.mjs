@@ -21,7 +21,16 @@ const onlyOne = [...A.keys(), ...B.keys()].filter((id) => !(A.has(id) && B.has(i
 if (onlyOne.length) console.log(`ids in one file only: ${[...new Set(onlyOne)].join(", ")}`);
 
 // The first reading wrote languages as English names; the extract prompt asks for ISO 639-1 codes.
-const LANG = { spanish: "es", german: "de", french: "fr", portuguese: "pt", italian: "it", polish: "pl", dutch: "nl", english: "en" };
+const LANG = {
+  spanish: "es",
+  german: "de",
+  french: "fr",
+  portuguese: "pt",
+  italian: "it",
+  polish: "pl",
+  dutch: "nl",
+  english: "en",
+};
 const norm = (field, v) => {
   if (field === "missing_info") return JSON.stringify([...v].sort());
   if (field === "language") return LANG[String(v).toLowerCase()] ?? String(v).toLowerCase();
@@ -53,7 +62,10 @@ const pe = cats.reduce((s, c) => s + (margA[c] / n) * (margB[c] / n), 0);
 const kappa = (po - pe) / (1 - pe);
 console.log(`cases compared: ${n}`);
 console.log(`category: ${agree}/${n} agree (${pct(agree, n)}), Cohen's kappa ${kappa.toFixed(3)}`);
-for (const c of cats) console.log(`  ${c.padEnd(15)} first ${String(margA[c]).padStart(3)}  second ${String(margB[c]).padStart(3)}`);
+for (const c of cats)
+  console.log(
+    `  ${c.padEnd(15)} first ${String(margA[c]).padStart(3)}  second ${String(margB[c]).padStart(3)}`,
+  );
 for (const [k, v] of Object.entries(confusion)) console.log(`  first -> second: ${k}: ${v}`);
 
 // Queue: over cases where both readings carry a queue.
@@ -72,7 +84,9 @@ for (const id of ids) {
     disagreeing.queue.push(`${id} (${a ?? "none"} / ${b ?? "none"})`);
   }
 }
-console.log(`queue: ${qAgree}/${qBoth} agree where both labelled (${pct(qAgree, qBoth)}); labelled by one reading only: ${qOne}`);
+console.log(
+  `queue: ${qAgree}/${qBoth} agree where both labelled (${pct(qAgree, qBoth)}); labelled by one reading only: ${qOne}`,
+);
 
 // Priority: do the acceptable sets intersect? Also how often they are identical.
 let pBoth = 0;
@@ -87,7 +101,9 @@ for (const id of ids) {
   else disagreeing.priority.push(`${id} ([${a}] / [${b}])`);
   if ([...a].sort().join() === [...b].sort().join()) pSame++;
 }
-console.log(`priority: acceptable sets intersect in ${pOverlap}/${pBoth} (${pct(pOverlap, pBoth)}); identical sets ${pSame}/${pBoth} (${pct(pSame, pBoth)})`);
+console.log(
+  `priority: acceptable sets intersect in ${pOverlap}/${pBoth} (${pct(pOverlap, pBoth)}); identical sets ${pSame}/${pBoth} (${pct(pSame, pBoth)})`,
+);
 
 // Fields: per field, over cases where both readings labelled it (text compared case-insensitively,
 // languages as ISO codes, missing_info as a set).
@@ -96,7 +112,8 @@ for (const id of ids) {
   const fa = A.get(id).fields ?? {};
   const fb = B.get(id).fields ?? {};
   for (const k of new Set([...Object.keys(fa), ...Object.keys(fb)])) {
-    const s = (perField[k] ??= { both: 0, agree: 0, onlyFirst: 0, onlySecond: 0, diff: [] });
+    perField[k] ??= { both: 0, agree: 0, onlyFirst: 0, onlySecond: 0, diff: [] };
+    const s = perField[k];
     if (k in fa && k in fb) {
       s.both++;
       if (norm(k, fa[k]) === norm(k, fb[k])) s.agree++;
@@ -111,7 +128,9 @@ console.log("fields (agree/both labelled; labelled by first only; by second only
 for (const [k, s] of Object.entries(perField).sort()) {
   fBoth += s.both;
   fAgree += s.agree;
-  console.log(`  ${k.padEnd(15)} ${String(s.agree).padStart(3)}/${String(s.both).padEnd(3)} ${pct(s.agree, s.both).padStart(6)}   first only ${String(s.onlyFirst).padStart(3)}   second only ${String(s.onlySecond).padStart(3)}`);
+  console.log(
+    `  ${k.padEnd(15)} ${String(s.agree).padStart(3)}/${String(s.both).padEnd(3)} ${pct(s.agree, s.both).padStart(6)}   first only ${String(s.onlyFirst).padStart(3)}   second only ${String(s.onlySecond).padStart(3)}`,
+  );
   for (const d of s.diff) disagreeing.fields.push(`${k}: ${d}`);
 }
 console.log(`  all fields      ${fAgree}/${fBoth} (${pct(fAgree, fBoth)})`);
@@ -121,5 +140,11 @@ for (const [kind, list] of Object.entries(disagreeing)) {
   console.log(`${kind} (${list.length}):`);
   for (const d of list) console.log(`  ${d}`);
 }
-const all = new Set(Object.values(disagreeing).flat().map((d) => d.match(/lv1-\d{4}/)[0]));
-console.log(`\n${all.size} ids disagree on category, queue, priority or a field both labelled: ${[...all].sort().join(" ")}`);
+const all = new Set(
+  Object.values(disagreeing)
+    .flat()
+    .map((d) => d.match(/lv1-\d{4}/)[0]),
+);
+console.log(
+  `\n${all.size} ids disagree on category, queue, priority or a field both labelled: ${[...all].sort().join(" ")}`,
+);
