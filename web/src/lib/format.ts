@@ -32,6 +32,75 @@ export function label(value: string | null | undefined): string {
   return LABELS[value] ?? value.replaceAll("_", " ");
 }
 
+/** The extracted fields in the order a person reads a lead; a field the list does not know comes last. */
+const FIELD_LABELS: Record<string, string> = {
+  customer_name: "Customer name",
+  contact_channel: "Contact channel",
+  service_interest: "Service of interest",
+  location: "Location",
+  urgency: "Urgency",
+  timeline: "Timeline",
+  budget_range: "Budget range",
+  language: "Language",
+  lead_type: "Lead type",
+  service_date: "Service date",
+  account_hint: "Account reference",
+  change_request: "Change requested",
+  issue_type: "Issue type",
+  severity: "Severity",
+  spam_reason: "Spam reason",
+  missing_info: "Missing information",
+};
+const FIELD_ORDER = Object.keys(FIELD_LABELS);
+
+/** Enumerated values read as words; what the model quoted from the message (names, places) stays verbatim. */
+const ENUM_FIELDS = new Set([
+  "urgency",
+  "lead_type",
+  "change_request",
+  "issue_type",
+  "severity",
+  "spam_reason",
+  "missing_info",
+]);
+
+const SPECIAL_VALUES: Record<string, string> = {
+  now: "Now",
+  "<1w": "Within a week",
+  "1-4w": "In 1 to 4 weeks",
+  ">1m": "More than a month away",
+  "<500": "Under 500",
+  "500-2000": "500 to 2,000",
+  "2000-10000": "2,000 to 10,000",
+  ">10000": "Over 10,000",
+  unknown: "Unknown",
+};
+
+function sentence(text: string): string {
+  const spaced = text.replaceAll("_", " ");
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}
+
+/** "budget_range" -> "Budget range"; a field the model added on its own still reads as words. */
+export function fieldLabel(key: string): string {
+  return FIELD_LABELS[key] ?? sentence(key);
+}
+
+/** An extracted value as words, or null when the message did not state it. */
+export function fieldValue(key: string, value: unknown): string | null {
+  if (value === null || value === undefined || value === "") return null;
+  const word = (v: string) =>
+    key === "contact_channel" ? label(v) : (SPECIAL_VALUES[v] ?? (ENUM_FIELDS.has(key) ? sentence(v) : v));
+  if (Array.isArray(value)) return value.length ? value.map((v) => word(String(v))).join(", ") : "None";
+  return word(String(value));
+}
+
+/** The extracted fields as [key, value] pairs in reading order. */
+export function orderedFields(fields: Record<string, unknown>): [string, unknown][] {
+  const order = (key: string) => (FIELD_ORDER.includes(key) ? FIELD_ORDER.indexOf(key) : FIELD_ORDER.length);
+  return Object.entries(fields).sort(([a], [b]) => order(a) - order(b));
+}
+
 /** 90 -> "1 h 30 min", 2880 -> "2 d". */
 export function minutes(total: number): string {
   if (total < 60) return `${total} min`;

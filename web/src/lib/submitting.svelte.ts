@@ -1,0 +1,23 @@
+import type { SubmitFunction } from "$app/forms";
+
+/**
+ * A form's in-flight flag for `use:enhance`: true from the click until the page has the action's answer, so its
+ * button can say so and refuse a second submission. Without JavaScript the form posts as usual.
+ * `options` go to SvelteKit's `update()` as they are.
+ */
+export function submitting(options: { reset?: boolean } = {}) {
+  let active = $state(false);
+  const submit: SubmitFunction = () => {
+    active = true;
+    return async ({ update }) => {
+      await update(options);
+      active = false;
+    };
+  };
+  return {
+    get active() {
+      return active;
+    },
+    submit,
+  };
+}
