@@ -16,7 +16,6 @@ import { signUp } from "@leadflow/core/auth/users";
 import { connectDatabase } from "@leadflow/core/db/client";
 import { submitLead } from "@leadflow/core/leads/submit";
 import { startFauxqs } from "fauxqs";
-import { functionUrlEvent, sqsEvent, stepJobRecord } from "../functions/lambda/events.ts";
 import { startSimulator } from "../functions/simulator/server.ts";
 import {
   bundleBytes,
@@ -24,6 +23,7 @@ import {
   LAMBDA_FUNCTIONS,
   type LambdaFunctionName,
 } from "../scripts/build-lambda.ts";
+import { functionUrlEvent, sqsEvent, stepJobRecord } from "../test/deploy/lambda-events.ts";
 import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
 
 const GOAL_MS = 300;
