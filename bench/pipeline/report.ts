@@ -46,7 +46,7 @@ export function printTables(outcome: BenchOutcome) {
   log("   worker + this database's backends + Redis, worker processes x 1000 / worker CPU ms per workflow))");
   log();
   log(
-    "Queue wait, hand-off and step time, ms. Queue wait: enqueue (the job's BullMQ timestamp) -> the step's start",
+    "Queue wait, hand-off and step time, ms. Queue wait: enqueue (the job's timestamp in its queue) -> the step's start",
   );
   log(
     "(its claim, started_at). Hand-off: the commit before it began (the lead's created_at, or the previous step's",
