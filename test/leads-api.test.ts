@@ -22,6 +22,9 @@ describe("POST /leads", () => {
 
     const detail = await api.call("GET", `/leads/${res.json.id}`, { token });
     expect(detail.status).toBe(200);
+    // The 202 and every later read show the same instant, to the millisecond (both cut the microseconds).
+    expect(detail.json.created_at).toBe(res.json.created_at);
+    expect(detail.json.workflow.created_at).toBe(res.json.workflow.created_at);
     expect(detail.json.workflow.status).toBe("pending");
     expect(
       detail.json.workflow.steps.map((s: { name: string; status: string; attempts: number }) => [
