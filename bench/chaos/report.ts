@@ -27,6 +27,14 @@ export interface Goal {
   pass: boolean | null;
 }
 
+/** A goal of none at all: `count` must be 0; `value` shows it, or how it is made up. */
+const none = (name: string, count: number, value = String(count)): Goal => ({
+  name,
+  value,
+  goal: "0",
+  pass: count === 0,
+});
+
 export function report(run: {
   intake: IntakeResult;
   figures: Figures;
@@ -66,49 +74,26 @@ export function report(run: {
       goal: "100%",
       pass: submitted > 0 && terminal === submitted,
     },
-    { name: "stuck (not terminal at the end)", value: String(f.stuck), goal: "0", pass: f.stuck === 0 },
-    {
-      name: "lost (acknowledged without a lead row; lead without workflow)",
-      value: String(lost),
-      goal: "0",
-      pass: lost === 0,
-    },
-    {
-      name: "duplicated workflows (per lead; leads beyond one per key)",
-      value: `${duplicatedWorkflows} (${f.duplicateWorkflows} + ${extraLeads})`,
-      goal: "0",
-      pass: duplicatedWorkflows === 0,
-    },
-    {
-      name: "duplicated step runs (2+ succeeded attempts; 2+ step_completed)",
-      value: `${duplicatedSteps} (${f.duplicateSucceededAttempts} + ${f.duplicateCompletedEvents})`,
-      goal: "0",
-      pass: duplicatedSteps === 0,
-    },
-    {
-      name: "failed workflows without a persisted reason",
-      value: String(f.failedWithoutReason),
-      goal: "0",
-      pass: f.failedWithoutReason === 0,
-    },
-    {
-      name: "persisted outputs failing their schema",
-      value: String(f.invalidOutputs),
-      goal: "0",
-      pass: f.invalidOutputs === 0,
-    },
-    {
-      name: "attempts untruthful (count != rows; numbering gaps)",
-      value: `${untruthful} (${f.attemptsMismatch} + ${f.attemptNumberGaps})`,
-      goal: "0",
-      pass: untruthful === 0,
-    },
-    {
-      name: "terminal workflows with inconsistent steps",
-      value: String(f.inconsistent),
-      goal: "0",
-      pass: f.inconsistent === 0,
-    },
+    none("stuck (not terminal at the end)", f.stuck),
+    none("lost (acknowledged without a lead row; lead without workflow)", lost),
+    none(
+      "duplicated workflows (per lead; leads beyond one per key)",
+      duplicatedWorkflows,
+      `${duplicatedWorkflows} (${f.duplicateWorkflows} + ${extraLeads})`,
+    ),
+    none(
+      "duplicated step runs (2+ succeeded attempts; 2+ step_completed)",
+      duplicatedSteps,
+      `${duplicatedSteps} (${f.duplicateSucceededAttempts} + ${f.duplicateCompletedEvents})`,
+    ),
+    none("failed workflows without a persisted reason", f.failedWithoutReason),
+    none("persisted outputs failing their schema", f.invalidOutputs),
+    none(
+      "attempts untruthful (count != rows; numbering gaps)",
+      untruthful,
+      `${untruthful} (${f.attemptsMismatch} + ${f.attemptNumberGaps})`,
+    ),
+    none("terminal workflows with inconsistent steps", f.inconsistent),
     {
       name: "most model calls in one workflow (ceiling from the settings)",
       value: String(bounds.maxCalls),
@@ -140,12 +125,11 @@ export function report(run: {
         (bounds.poison.message ?? "").startsWith(lostMessage) &&
         run.poisonKills === MAX_TAKEOVERS,
     },
-    {
-      name: "HTTP errors during intake (non-202)",
-      value: httpErrors ? `${httpErrors} (${counts(withoutKey(intake.byStatus, "202"))})` : "0",
-      goal: "0",
-      pass: httpErrors === 0,
-    },
+    none(
+      "HTTP errors during intake (non-202)",
+      httpErrors,
+      httpErrors ? `${httpErrors} (${counts(withoutKey(intake.byStatus, "202"))})` : "0",
+    ),
     {
       name: "time to drain (last lead created -> last terminal)",
       value: f.drainMs === null ? "-" : `${fmt(f.drainMs / 1000, 1)} s`,

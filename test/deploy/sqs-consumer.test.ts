@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { StepDelivery, StepJob } from "@leadflow/core/queue/port";
 import {
   createSqsStepQueue,
@@ -8,8 +8,9 @@ import {
   type SqsStepQueue,
 } from "@leadflow/core/queue/sqs";
 import { createSqsStepConsumer } from "@leadflow/core/queue/sqs-consumer";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
+import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFauxqsWithClient } from "./fauxqs.ts";
 import { queueArn, sqsRecord, sqsRecordFromMessage } from "./lambda-events.ts";
 
 // What the SQS adapter tells of its queues, and its consumer side, against fauxqs with the real AWS SDK receiving.
@@ -19,12 +20,7 @@ let queue: SqsStepQueue;
 let urls: Record<"classify" | "extract" | "route", string>;
 
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  client = new SQSClient({
-    region: "us-east-1",
-    endpoint: server.address,
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
+  ({ server, client } = await startFauxqsWithClient());
   urls = {
     classify: server.createQueue("consumer-classify").queueUrl,
     extract: server.createQueue("consumer-extract").queueUrl,
