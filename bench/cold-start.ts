@@ -16,7 +16,6 @@ import { signUp } from "@leadflow/core/auth/users";
 import { connectDatabase } from "@leadflow/core/db/client";
 import { submitLead } from "@leadflow/core/leads/submit";
 import { startFauxqs } from "fauxqs";
-import { functionUrlEvent, sqsEvent, stepJobRecord } from "../functions/lambda/events.ts";
 import { startSimulator } from "../functions/simulator/server.ts";
 import {
   bundleBytes,
@@ -24,7 +23,9 @@ import {
   LAMBDA_FUNCTIONS,
   type LambdaFunctionName,
 } from "../scripts/build-lambda.ts";
+import { functionUrlEvent, sqsEvent, stepJobRecord } from "../test/deploy/lambda-events.ts";
 import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
+import { percentile } from "./support/stats.ts";
 
 const GOAL_MS = 300;
 const CHILD = fileURLToPath(new URL("./cold-start-child.mjs", import.meta.url));
@@ -122,7 +123,7 @@ function runChild(
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (xs: number[]) => percentile(xs, 0.5) ?? Number.NaN;
 
 async function main() {
   // A fresh database each run: steps an earlier run left unfinished would send the reconcile function to SQS.

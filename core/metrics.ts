@@ -62,8 +62,10 @@ export function createWorkerMetrics(queueStats?: () => Promise<QueueStats>) {
       registers: [registry],
       async collect() {
         for (const [step, s] of Object.entries(await read())) {
-          for (const state of ["waiting", "delayed", "active", "failed"] as const)
-            this.set({ step, state }, s[state]);
+          for (const state of ["waiting", "delayed", "active", "failed"] as const) {
+            const count = s[state];
+            if (count !== null) this.set({ step, state }, count);
+          }
         }
       },
     });
@@ -73,7 +75,9 @@ export function createWorkerMetrics(queueStats?: () => Promise<QueueStats>) {
       labelNames: ["step"],
       registers: [registry],
       async collect() {
-        for (const [step, s] of Object.entries(await read())) this.set({ step }, s.oldestWaitingAgeMs / 1000);
+        for (const [step, s] of Object.entries(await read())) {
+          if (s.oldestWaitingAgeMs !== null) this.set({ step }, s.oldestWaitingAgeMs / 1000);
+        }
       },
     });
   }

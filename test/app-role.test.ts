@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe("the app's login role (DATABASE_APP_URL)", () => {
   it("is what the API and the worker log in as: not a superuser, owning nothing", async () => {
-    for (const pool of [pipeline.api.deps.database.pool, pipeline.worker.deps.db.$client]) {
+    for (const pool of [pipeline.api.deps.database.pool, pipeline.worker.pool]) {
       const { rows } = await pool.query<{ login: string; superuser: boolean; owns: number }>(
         `select session_user as login,
                 (select rolsuper from pg_roles where rolname = session_user) as superuser,

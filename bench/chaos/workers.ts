@@ -1,22 +1,15 @@
 /**
- * How many worker processes are attached to the step queues right now: BullMQ names each worker's connection
- * (CLIENT SETNAME), so the least number of workers on any one step queue is the number of workers up and
- * consuming. Null while Redis does not answer.
+ * How many worker processes are attached to the step queues right now: the queue's own count of its consumers
+ * (the fewest on any one step queue is the number of workers up and consuming). Null while Redis does not answer.
  */
-import { stepQueueName } from "@leadflow/core/queue/bullmq";
-import { STEP_NAMES } from "@leadflow/core/schemas/workflow";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { createBullmqStepQueue } from "@leadflow/core/queue/bullmq";
 import { sleep } from "../../scripts/support/processes.ts";
 
 export function watchWorkers(redisUrl: string, prefix: string) {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1_000 });
-  connection.on("error", () => {});
-  const queues = STEP_NAMES.map((step) => new Queue(stepQueueName(step), { connection, prefix }));
-  for (const q of queues) q.on("error", () => {});
+  const queue = createBullmqStepQueue({ redisUrl, prefix });
   const count = async (): Promise<number | null> => {
     try {
-      return Math.min(...(await Promise.all(queues.map((q) => q.getWorkersCount()))));
+      return await queue.consumers();
     } catch {
       return null;
     }
@@ -33,8 +26,7 @@ export function watchWorkers(redisUrl: string, prefix: string) {
       return null;
     },
     async close() {
-      await Promise.all(queues.map((q) => q.close().catch(() => {})));
-      connection.disconnect();
+      await queue.close().catch(() => {});
     },
   };
 }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { percentile } from "../support/stats.ts";
 import { insertLeadTransaction } from "./insert-transaction.ts";
 import { leadBody } from "./lead-bodies.ts";
 
@@ -22,9 +23,6 @@ export interface RawResult {
   clientCpuMsPerTransaction: number | null;
   firstError?: string;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 /** The intake transaction with no HTTP, no validation, no JSON and no queue: what node-postgres alone reaches. */
 export async function runPgLoop(options: RawLoopOptions): Promise<RawResult> {
@@ -61,7 +59,6 @@ export async function runPgLoop(options: RawLoopOptions): Promise<RawResult> {
   const cpu = process.cpuUsage(cpuAtStart);
   await pool.end();
 
-  latencies.sort((a, b) => a - b);
   return {
     tool: `pg loop (node-postgres, pool of ${options.clients})`,
     clients: options.clients,
@@ -72,8 +69,8 @@ export async function runPgLoop(options: RawLoopOptions): Promise<RawResult> {
     latencyMs: latencies.length
       ? {
           mean: latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length,
-          p50: percentile(latencies, 50),
-          p99: percentile(latencies, 99),
+          p50: percentile(latencies, 0.5) ?? 0,
+          p99: percentile(latencies, 0.99) ?? 0,
         }
       : null,
     clientCpuMsPerTransaction: latencies.length ? (cpu.user + cpu.system) / 1000 / latencies.length : null,

@@ -19,13 +19,24 @@ export interface PgbenchOptions {
 const bind = (sql: string, names: string[]) => sql.replace(/\$(\d+)/g, (_, n) => names[Number(n) - 1]!);
 
 /**
+ * pgbench reads `:name` as a variable even inside a string literal (a to_char format's `HH24:MI`), so each
+ * literal holding a colon is rewritten as the same string in Unicode-escape form (`U&'…\003A…'`), which
+ * PostgreSQL reads as the very same text. Literals are `'…'` with `''` for a quote; core's statements use no
+ * other kind.
+ */
+export const escapeLiteralColons = (sql: string) =>
+  sql.replace(/'(?:[^']|'')*'/g, (literal) =>
+    literal.includes(":") ? `U&${literal.replaceAll("\\", "\\\\").replaceAll(":", "\\003A")}` : literal,
+  );
+
+/**
  * The intake transaction as a pgbench script: the same statements. pgbench cannot send a NULL variable, so
  * null parameters become NULL literals.
  */
 const SCRIPT = [
   "begin;",
   `${bind(SET_CALLER, [":role", ":user_id"])};`,
-  `${bind(INTAKE, [":user_id", ":name", ":channel", ":contact", ":message", "NULL", "NULL"])};`,
+  `${bind(escapeLiteralColons(INTAKE), [":user_id", ":name", ":channel", ":contact", ":message", "NULL", "NULL"])};`,
   "commit;",
   "",
 ].join("\n");

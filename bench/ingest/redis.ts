@@ -1,5 +1,4 @@
-import { stepQueueName } from "@leadflow/core/queue/bullmq";
-import { Queue } from "bullmq";
+import { createBullmqStepQueue } from "@leadflow/core/queue/bullmq";
 import { Redis } from "ioredis";
 
 /** The benchmark's own key prefix: the API under test enqueues here, never into the real queues. */
@@ -24,12 +23,11 @@ export async function deletePrefixKeys(redisUrl: string): Promise<number> {
 
 /** Jobs waiting on the classify queue: one per accepted lead, if every enqueue after commit succeeded. */
 export async function countQueuedClassifyJobs(redisUrl: string): Promise<number> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(stepQueueName("classify"), { connection, prefix: BENCH_REDIS_PREFIX });
+  const queue = createBullmqStepQueue({ redisUrl, prefix: BENCH_REDIS_PREFIX });
   try {
-    return await queue.count();
+    const { waiting, delayed } = (await queue.stats()).classify;
+    return waiting + delayed;
   } finally {
     await queue.close();
-    connection.disconnect();
   }
 }

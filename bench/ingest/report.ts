@@ -1,3 +1,4 @@
+import { table as textTable } from "../support/stats.ts";
 import type { LoadResult } from "./api-load.ts";
 import type { RawResult } from "./pg-loop.ts";
 
@@ -69,14 +70,7 @@ export function goals(summary: Summary): Goal[] {
 export const failedChecks = (summary: Summary) => summary.checks.filter((c) => c.expected !== c.actual);
 
 const fixed = (n: number, digits = 1) => n.toFixed(digits);
-const row = (cells: string[], widths: number[]) =>
-  cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
-  const rule = widths.map((w) => "-".repeat(w)).join("  ");
-  return [row(header, widths), rule, ...rows.map((r) => row(r, widths))];
-}
+const table = (header: string[], rows: string[][]): string[] => textTable([header, ...rows]).split("\n");
 
 /** The human-readable report: the API run, the raw baselines, the integrity checks, the goals. */
 export function renderReport(summary: Summary): string {

@@ -1,4 +1,7 @@
-/** Percentile with linear interpolation between closest ranks (PostgreSQL's percentile_cont). */
+/**
+ * The benches' one percentile: `p` in 0..1, linear interpolation between the closest ranks (PostgreSQL's
+ * percentile_cont, numpy's default), so every bench's p50 and p99 mean the same thing.
+ */
 export function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -16,10 +19,15 @@ export const round = (value: number | null | undefined, digits = 1): number | nu
 export const fmt = (value: number | null | undefined, digits = 1): string =>
   value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(digits);
 
-export const verdict = (pass: boolean | null): string => (pass === null ? "n/a" : pass ? "PASS" : "MISS");
+/** PASS or MISS; `unmeasured` when there is nothing to judge (a goal the run had no time for, or a figure only). */
+export const verdict = (pass: boolean | null, unmeasured = "n/a"): string =>
+  pass === null ? unmeasured : pass ? "PASS" : "MISS";
 
-/** A plain text table: the first row is the header, columns padded to their widest cell. */
-export function table(rows: readonly (readonly string[])[]): string {
+/**
+ * A plain text table: the first row is the header, columns padded to their widest cell; the first column
+ * left-aligned, the others right-aligned unless `leftAligned` (for columns of words).
+ */
+export function table(rows: readonly (readonly string[])[], options: { leftAligned?: boolean } = {}): string {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, i) => {
@@ -28,7 +36,9 @@ export function table(rows: readonly (readonly string[])[]): string {
   }
   const line = (row: readonly string[]) =>
     row
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .map((cell, i) =>
+        i === 0 || options.leftAligned ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!),
+      )
       .join("  ")
       .trimEnd();
   const [head, ...body] = rows;
@@ -53,3 +63,10 @@ export async function forEachLimited<T>(
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `{a: 1, b: 2}` as `a 1, b 2`, biggest first; `-` when empty. */
+export const counts = (record: Record<string, number>): string =>
+  Object.entries(record)
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ") || "-";

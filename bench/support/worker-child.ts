@@ -10,6 +10,7 @@
  */
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { loadConfig } from "@leadflow/core/config";
+import { stepJobId } from "@leadflow/core/queue/port";
 import pg from "pg";
 import pino from "pino";
 import { startWorker } from "../../functions/worker/worker.ts";
@@ -56,18 +57,21 @@ const log = pino(
   },
 );
 const worker = startWorker(config, log);
-const pool = worker.deps.db.$client;
+const pool = worker.pool;
 
 const jobs: Record<string, { completed: number; failed: number }> = {};
-// A queue may have several fetch loops (BullMQ Workers); they count together under the queue's name.
-for (const w of worker.workers.workers) {
-  jobs[w.name] ??= { completed: 0, failed: 0 };
-  const counts = jobs[w.name]!;
-  w.on("completed", () => counts.completed++);
-  w.on("failed", () => counts.failed++);
-}
+const jobCounts = (step: string) => (jobs[step] ??= { completed: 0, failed: 0 });
+/** When each delivered job was enqueued, by job id: the bench's queue wait runs from it to the step's claim. */
+const enqueuedAt: Record<string, number> = {};
+worker.consumers.onCompleted(({ job, enqueuedAt: at }) => {
+  jobCounts(job.step).completed++;
+  enqueuedAt[stepJobId(job)] = at;
+});
+worker.consumers.onFailed((_err, delivery) => {
+  if (delivery) jobCounts(delivery.job.step).failed++;
+});
 
-await Promise.all(worker.workers.workers.map((w) => w.waitUntilReady()));
+await worker.consumers.ready();
 
 const startedCpu = process.cpuUsage();
 const startedElu = performance.eventLoopUtilization();
@@ -99,26 +103,25 @@ process.on("message", async (message: { type?: string }) => {
   delay.disable();
   const cpu = process.cpuUsage(startedCpu);
   const elu = performance.eventLoopUtilization(startedElu);
-  const stats = {
-    type: "stats",
+  const figures = {
     roundTrips: roundTrips - startRoundTrips,
     statements,
-    jobs,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     eventLoopUtilization: elu.utilization,
     eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
     poolWaitingMean: samples ? waitingSum / samples : 0,
     poolWaitingMax: waitingMax,
     poolOpenMax: openMax,
-    logged,
-    requeuedByReconciler,
   };
-  send(stats);
   const timer = setTimeout(() => process.exit(3), 10_000);
   try {
+    // Closing finishes the jobs in hand first, so every delivery is counted and its enqueue time known.
     await worker.close();
   } finally {
     clearTimeout(timer);
-    process.exit(0);
+    // Exits once the message is out: a large one may take more than one write to the channel.
+    process.send?.({ type: "stats", ...figures, jobs, enqueuedAt, logged, requeuedByReconciler }, () =>
+      process.exit(0),
+    );
   }
 });

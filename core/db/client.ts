@@ -2,8 +2,7 @@ import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "./schema.ts";
 
-/** drizzle(pool) keeps the pool reachable as `$client` (the bench reads its statistics through it). */
-export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+export type Database = NodePgDatabase<typeof schema>;
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** Either the pool-backed database or an open transaction: queries take whichever they are given. */
 export type Queryable = Database | Transaction;

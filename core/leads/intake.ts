@@ -18,16 +18,12 @@ export type IntakeRow = {
   workflow_updated_at: string;
 };
 
-/** The statement's row has the same keys, its timestamps epoch milliseconds (int8: a string from node-postgres). */
-type IntakeResult = IntakeRow;
-
-const iso = (epochMilliseconds: string) => new Date(Number(epochMilliseconds)).toISOString();
-
 // Step names are the code's own constants, not input, so they are written into the statement's text.
 const STEP_ROWS = sql.raw(STEP_NAMES.map((name, position) => `('${name}', ${position})`).join(", "));
-// Epoch milliseconds, exact (extract gives numeric), turned into ISO strings by the caller. No to_char format:
-// its colons would read as variables to pgbench, which runs this same text in the ingest bench.
-const epochMs = (column: string) => sql.raw(`(extract(epoch from ${column}) * 1000)::bigint`);
+// ISO 8601 in UTC to the millisecond, cut (not rounded) from PostgreSQL's microseconds, as node-postgres cuts
+// them for every other read of the same timestamp: the 202 shows the created_at a later GET shows.
+const isoUtc = (column: string) =>
+  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /**
  * The whole intake of a lead as ONE statement: the lead, its workflow (`pending`), its three steps
@@ -65,9 +61,9 @@ export function intakeStatement(
       select id, user_id, 'created', 'pending' from workflow
       returning id
     )
-    select l.id, l.name, l.contact_channel, l.contact, l.message, ${epochMs("l.created_at")} as created_at,
-           w.id as workflow_id, w.run as workflow_run, ${epochMs("w.created_at")} as workflow_created_at,
-           ${epochMs("w.updated_at")} as workflow_updated_at
+    select l.id, l.name, l.contact_channel, l.contact, l.message, ${isoUtc("l.created_at")} as created_at,
+           w.id as workflow_id, w.run as workflow_run, ${isoUtc("w.created_at")} as workflow_created_at,
+           ${isoUtc("w.updated_at")} as workflow_updated_at
       from lead l, workflow w`;
 }
 
@@ -76,12 +72,6 @@ export async function insertLeadWithWorkflow(
   tx: Transaction,
   ...args: Parameters<typeof intakeStatement>
 ): Promise<IntakeRow | null> {
-  const [row] = await executePrepared<IntakeResult>(tx, intakeStatement(...args));
-  if (!row) return null;
-  return {
-    ...row,
-    created_at: iso(row.created_at),
-    workflow_created_at: iso(row.workflow_created_at),
-    workflow_updated_at: iso(row.workflow_updated_at),
-  };
+  const [row] = await executePrepared<IntakeRow>(tx, intakeStatement(...args));
+  return row ?? null;
 }

@@ -1,7 +1,18 @@
-import { Queue, Worker } from "bullmq";
+import { type Job as BullJob, Queue, Worker } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { STEP_NAMES, type StepName } from "../schemas/workflow.ts";
-import { type QueueStats, type StepJob, type StepJobHandler, type StepQueue, stepJobId } from "./port.ts";
+import {
+  type Consumers,
+  consumerEvents,
+  type Delivery,
+  type InspectableStepQueue,
+  type QueueCounts,
+  type QueueStats,
+  type StepConsumers,
+  type StepJob,
+  type StepJobHandler,
+  stepJobId,
+} from "./port.ts";
 
 export interface BullmqOptions {
   redisUrl: string;
@@ -40,6 +51,21 @@ async function freeJobId(queue: Queue, jobId: string) {
 
 export const stepQueueName = (step: StepName) => `step-${step}`;
 
+/** Any BullMQ queue's counts, as the port reports them. */
+export async function queueCounts(queue: Queue): Promise<QueueCounts> {
+  const [counts, [oldest]] = await Promise.all([
+    queue.getJobCounts("waiting", "delayed", "active", "failed"),
+    queue.getJobs(["waiting"], 0, 0, true),
+  ]);
+  return {
+    waiting: counts.waiting ?? 0,
+    delayed: counts.delayed ?? 0,
+    active: counts.active ?? 0,
+    failed: counts.failed ?? 0,
+    oldestWaitingAgeMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : 0,
+  };
+}
+
 const KEEP_JOBS = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
@@ -50,9 +76,7 @@ const KEEP_JOBS = {
  * enqueue that cannot be made fails, and the caller, who has already committed to PostgreSQL, leaves the job to
  * the reconciler instead of holding an HTTP answer hostage to Redis.
  */
-export function createBullmqStepQueue(
-  options: BullmqOptions,
-): StepQueue & { queues: Record<StepName, Queue> } {
+export function createBullmqStepQueue(options: BullmqOptions): InspectableStepQueue {
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
   connection.on("error", () => {});
   const queues = Object.fromEntries(
@@ -60,7 +84,6 @@ export function createBullmqStepQueue(
   ) as Record<StepName, Queue>;
   for (const q of Object.values(queues)) q.on("error", () => {});
   return {
-    queues,
     async enqueue(job, { delayMs, replaceFinished } = {}) {
       if (replaceFinished) await freeJobId(queues[job.step], stepJobId(job));
       const added = queues[job.step].add(job.step, job, {
@@ -73,38 +96,20 @@ export function createBullmqStepQueue(
       await withTimeout(added, ENQUEUE_TIMEOUT_MS, "enqueue timed out: Redis did not answer");
     },
     async stats() {
-      const now = Date.now();
       const entries = await Promise.all(
-        STEP_NAMES.map(async (step) => {
-          const queue = queues[step];
-          const [counts, [oldest]] = await Promise.all([
-            queue.getJobCounts("waiting", "delayed", "active", "failed"),
-            queue.getJobs(["waiting"], 0, 0, true),
-          ]);
-          return [
-            step,
-            {
-              waiting: counts.waiting ?? 0,
-              delayed: counts.delayed ?? 0,
-              active: counts.active ?? 0,
-              failed: counts.failed ?? 0,
-              oldestWaitingAgeMs: oldest ? Math.max(0, now - oldest.timestamp) : 0,
-            },
-          ] as const;
-        }),
+        STEP_NAMES.map(async (step) => [step, await queueCounts(queues[step])]),
       );
       return Object.fromEntries(entries) as QueueStats;
+    },
+    async consumers() {
+      // BullMQ names each worker's connection after its queue (CLIENT SETNAME), so Redis's client list tells.
+      return Math.min(...(await Promise.all(Object.values(queues).map((q) => q.getWorkersCount()))));
     },
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));
       connection.disconnect();
     },
   };
-}
-
-export interface BullmqWorkers {
-  workers: Worker[];
-  close(): Promise<void>;
 }
 
 /**
@@ -139,29 +144,56 @@ export function startBullmqWorkers(
      */
     lockMs?: number;
   },
-): BullmqWorkers {
-  const redisOptions: RedisOptions = { maxRetriesPerRequest: null };
-  const connections: Redis[] = [];
-  const workers = (options.steps ?? STEP_NAMES).flatMap((step) => {
-    const connection = new Redis(options.redisUrl, redisOptions);
-    connection.on("error", () => {});
-    connections.push(connection);
-    return fetchLoopSlots(options.concurrency).map(
-      (slots) =>
-        new Worker<StepJob>(stepQueueName(step), (job) => options.handler(job.data), {
-          connection,
-          prefix: options.prefix,
-          concurrency: slots,
-          ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
-        }),
-    );
+): StepConsumers {
+  const events = consumerEvents<StepJob>();
+  const queues = (options.steps ?? STEP_NAMES).map((step) =>
+    startFetchLoops<StepJob>(stepQueueName(step), (job) => options.handler(job), events, options),
+  );
+  return {
+    ...events.listen,
+    async ready() {
+      await Promise.all(queues.map((q) => q.ready()));
+    },
+    async close() {
+      await Promise.all(queues.map((q) => q.close()));
+    },
+  };
+}
+
+/**
+ * The consumer of one BullMQ queue, of any job: `concurrency` slots over fetch loops on one connection of its own,
+ * each delivery's end reported through `events`. Step queues use it; so can any other queue of the system.
+ */
+export function startFetchLoops<Job>(
+  queueName: string,
+  handler: (job: Job) => Promise<void>,
+  events: Pick<ReturnType<typeof consumerEvents<Job>>, "completed" | "failed" | "error">,
+  options: BullmqOptions & { concurrency: number; lockMs?: number },
+): Pick<Consumers<Job>, "ready" | "close"> {
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null } satisfies RedisOptions);
+  connection.on("error", () => {});
+  const delivery = (job: BullJob<Job>): Delivery<Job> => ({ job: job.data, enqueuedAt: job.timestamp });
+  const workers = fetchLoopSlots(options.concurrency).map((slots) => {
+    const worker = new Worker<Job>(queueName, (job) => handler(job.data), {
+      connection,
+      prefix: options.prefix,
+      concurrency: slots,
+      ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
+    });
+    worker.on("completed", (job) => events.completed(delivery(job)));
+    // No job when the failure is no longer one job's (a stalled job past its limit may be gone).
+    worker.on("failed", (job, err) => events.failed(err, job ? delivery(job) : undefined));
+    worker.on("error", (err) => events.error(err));
+    return worker;
   });
   return {
-    workers,
+    async ready() {
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+    },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
-      // Shared connections are ours to close: BullMQ only closes the ones it created itself.
-      for (const c of connections) c.disconnect();
+      // The shared connection is ours to close: BullMQ only closes the ones it created itself.
+      connection.disconnect();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Config } from "../config.ts";
 import { type StepName, stepName } from "../schemas/workflow.ts";
-import { type StepJob, type StepQueue, stepJobId } from "./port.ts";
+import { type InspectableStepQueue, type QueueStats, type StepJob, stepJobId } from "./port.ts";
 import { type AwsCredentials, createSqsHttpClient, type SqsMessageAttribute } from "./sqs-http.ts";
 
 /** SQS delays a message by at most 15 minutes. */
@@ -33,7 +33,14 @@ export interface SqsStepQueueOptions {
   now?: () => number;
 }
 
-export type SqsStepQueue = StepQueue & { queueUrls: Record<StepName, string> };
+export type SqsStepQueue = InspectableStepQueue & { queueUrls: Record<StepName, string> };
+
+/** SQS's approximate counts, as the port's: visible, delayed, and received but not yet deleted (in flight). */
+const COUNT_ATTRIBUTES = [
+  "ApproximateNumberOfMessages",
+  "ApproximateNumberOfMessagesDelayed",
+  "ApproximateNumberOfMessagesNotVisible",
+];
 
 /**
  * The SQS adapter of the step queue. The message body is the StepJob as JSON. Standard queues deliver at least
@@ -78,6 +85,28 @@ export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
           sqs.getQueueAttributes({ QueueUrl, AttributeNames: ["QueueArn"] }, { attempts: 1 }),
         ),
       );
+    },
+    async stats() {
+      const entries = await Promise.all(
+        Object.entries(options.queueUrls).map(async ([step, QueueUrl]) => {
+          const attributes = await sqs.getQueueAttributes({ QueueUrl, AttributeNames: COUNT_ATTRIBUTES });
+          const count = (name: string) => Number(attributes[name] ?? 0);
+          return [
+            step,
+            {
+              waiting: count("ApproximateNumberOfMessages"),
+              delayed: count("ApproximateNumberOfMessagesDelayed"),
+              active: count("ApproximateNumberOfMessagesNotVisible"),
+              failed: null,
+              oldestWaitingAgeMs: null,
+            },
+          ] as const;
+        }),
+      );
+      return Object.fromEntries(entries) as QueueStats;
+    },
+    async consumers() {
+      return null;
     },
     async close() {
       // Nothing to release: each call is one fetch, over Node's shared connection pool.

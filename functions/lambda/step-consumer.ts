@@ -3,8 +3,8 @@ import { providerKey } from "@leadflow/core/llm/flow/port";
 import { postgresProviderFlow } from "@leadflow/core/llm/flow/postgres";
 import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
-import type { StepJob } from "@leadflow/core/queue/port";
-import { NOT_BEFORE_ATTRIBUTE, parseStepJob, remainingDelayMs } from "@leadflow/core/queue/sqs";
+import { PoisonMessageError, parseStepJob } from "@leadflow/core/queue/sqs";
+import { createSqsStepConsumer } from "@leadflow/core/queue/sqs-consumer";
 import type { StepName } from "@leadflow/core/schemas/workflow";
 import { runStep, type StepRunnerDeps } from "@leadflow/core/workflow/run-step";
 import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
@@ -83,30 +83,29 @@ export function consumeStepMessages(
   step: StepName,
   event: SQSEvent,
 ): Promise<SQSBatchResponse> {
-  const now = deps.now ?? Date.now;
+  const consumer = createSqsStepConsumer({
+    queue: deps.runner.queue,
+    handler: (job) => runStep(deps.runner, job),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   return consumeRecords(event, async (record) => {
     const ctx = recordContext(record);
-    let job: StepJob;
     try {
-      job = parseStepJob(record.body);
+      const result = await consumer.consume(record);
+      const log = { ...ctx, ...jobContext(result.job) };
+      if (result.job.step !== step) deps.log.warn({ ...log, queue: step }, "message on another step's queue");
+      if ("sentOnMs" in result) {
+        // Longer than SQS's 15-minute delay: sent on for the time that is left.
+        deps.log.info({ ...log, wait_ms: result.sentOnMs }, "step message not due yet; sent on");
+      } else deps.log.info({ ...log, outcome: result.ran }, "step delivery done");
     } catch (err) {
-      deps.log.error({ ...ctx, err }, "message is not a step job; it will reach the dead-letter queue");
-      throw err;
-    }
-    const log = { ...ctx, ...jobContext(job) };
-    if (job.step !== step) deps.log.warn({ ...log, queue: step }, "message on another step's queue");
-    try {
-      const wait = remainingDelayMs(record.messageAttributes?.[NOT_BEFORE_ATTRIBUTE]?.stringValue, now());
-      if (wait > 0) {
-        // Longer than SQS's 15-minute delay: send it on for the time that is left.
-        await deps.runner.queue.enqueue(job, { delayMs: wait });
-        deps.log.info({ ...log, wait_ms: wait }, "step message not due yet; sent on");
-        return;
+      if (err instanceof PoisonMessageError) {
+        deps.log.error({ ...ctx, err }, "message is not a step job; it will reach the dead-letter queue");
+      } else {
+        // The body parsed before the delivery failed: its job names what failed.
+        const log = { ...ctx, ...jobContext(parseStepJob(record.body)) };
+        deps.log.error({ ...log, err }, "step delivery failed; SQS will redeliver it");
       }
-      const outcome = await runStep(deps.runner, job);
-      deps.log.info({ ...log, outcome }, "step delivery done");
-    } catch (err) {
-      deps.log.error({ ...log, err }, "step delivery failed; SQS will redeliver it");
       throw err;
     }
   });

@@ -1,11 +1,11 @@
+import { type Category, classification } from "@leadflow/core/schemas/classification";
+import { extractionFor } from "@leadflow/core/schemas/extraction";
+import { type Priority, type RoutingQueue, routing } from "@leadflow/core/schemas/routing";
+import type { StepName } from "@leadflow/core/schemas/workflow";
+import { dataBlock, leadBlock } from "@leadflow/core/steps/prompt";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { type Category, classification } from "../../core/schemas/classification.ts";
-import { extractionFor } from "../../core/schemas/extraction.ts";
-import { type Priority, type RoutingQueue, routing } from "../../core/schemas/routing.ts";
-import type { StepName } from "../../core/schemas/workflow.ts";
-import { dataBlock, leadBlock } from "../../core/steps/prompt.ts";
 import { answerFor } from "./answers.ts";
 import { readStepCall } from "./request.ts";
 

@@ -3,11 +3,11 @@ import {
   type Category,
   type Classification,
   classification,
-} from "../../core/schemas/classification.ts";
-import { coreFields, type Extraction, extractionFor } from "../../core/schemas/extraction.ts";
-import { contactChannel } from "../../core/schemas/lead.ts";
-import { type Priority, type Routing, type RoutingQueue, routing } from "../../core/schemas/routing.ts";
-import type { StepName } from "../../core/schemas/workflow.ts";
+} from "@leadflow/core/schemas/classification";
+import { coreFields, type Extraction, extractionFor } from "@leadflow/core/schemas/extraction";
+import { contactChannel } from "@leadflow/core/schemas/lead";
+import { type Priority, type Routing, type RoutingQueue, routing } from "@leadflow/core/schemas/routing";
+import type { StepName } from "@leadflow/core/schemas/workflow";
 import { stripDirectives } from "./faults.ts";
 import {
   type BudgetRange,

@@ -1,7 +1,7 @@
+import { classification } from "@leadflow/core/schemas/classification";
+import { extractionFor } from "@leadflow/core/schemas/extraction";
+import { routing } from "@leadflow/core/schemas/routing";
 import { describe, expect, it } from "vitest";
-import { classification } from "../../core/schemas/classification.ts";
-import { extractionFor } from "../../core/schemas/extraction.ts";
-import { routing } from "../../core/schemas/routing.ts";
 import {
   createFaultMix,
   DirectiveError,

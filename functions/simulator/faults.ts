@@ -1,4 +1,4 @@
-import type { StepName } from "../../core/schemas/workflow.ts";
+import type { StepName } from "@leadflow/core/schemas/workflow";
 import { type Random, seededRandom } from "./random.ts";
 
 /** Every failure the simulator can produce; the names are the contract used by directives, options and stats. */

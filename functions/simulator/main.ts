@@ -1,4 +1,4 @@
-import { loadConfig } from "../../core/config.ts";
+import { loadConfig } from "@leadflow/core/config";
 import { simulatorSettingsFromEnv } from "./options.ts";
 import { startSimulator } from "./server.ts";
 

@@ -1,5 +1,5 @@
+import type { StepName } from "@leadflow/core/schemas/workflow";
 import { z } from "zod";
-import type { StepName } from "../../core/schemas/workflow.ts";
 import { FAULT_KINDS, type FaultKind } from "./faults.ts";
 
 const latencySpec = z.union([

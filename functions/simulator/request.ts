@@ -1,7 +1,7 @@
-import type { Category } from "../../core/schemas/classification.ts";
-import { categoryFields } from "../../core/schemas/extraction.ts";
-import { STEP_NAMES, type StepName } from "../../core/schemas/workflow.ts";
-import { LEAD_TAG, PREVIOUS_TAG, readDataBlock } from "../../core/steps/prompt.ts";
+import type { Category } from "@leadflow/core/schemas/classification";
+import { categoryFields } from "@leadflow/core/schemas/extraction";
+import { STEP_NAMES, type StepName } from "@leadflow/core/schemas/workflow";
+import { LEAD_TAG, PREVIOUS_TAG, readDataBlock } from "@leadflow/core/steps/prompt";
 import type { PreviousSteps, SimulatedLead } from "./answers.ts";
 
 /** What the simulator needs from one chat completion request. */

@@ -1,7 +1,7 @@
+import { classification } from "@leadflow/core/schemas/classification";
+import { leadBlock } from "@leadflow/core/steps/prompt";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { classification } from "../../core/schemas/classification.ts";
-import { leadBlock } from "../../core/steps/prompt.ts";
 import { type Simulator, startSimulator } from "./server.ts";
 
 /** A raw Chat Completions body for the classify step: the server is tested over plain HTTP here. */

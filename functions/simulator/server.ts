@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { STEP_NAMES, type StepName } from "../../core/schemas/workflow.ts";
+import { STEP_NAMES, type StepName } from "@leadflow/core/schemas/workflow";
 import { answerFor } from "./answers.ts";
 import {
   createCallCounter,

@@ -7,6 +7,7 @@ import type { LlmClient } from "@leadflow/core/llm/types";
 import type { Logger } from "@leadflow/core/logger";
 import { createWorkerMetrics } from "@leadflow/core/metrics";
 import { createBullmqStepQueue, startBullmqWorkers } from "@leadflow/core/queue/bullmq";
+import { stepJobId } from "@leadflow/core/queue/port";
 import { runStep } from "@leadflow/core/workflow/run-step";
 import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
 import { serveMetrics } from "./metrics-server.ts";
@@ -24,7 +25,7 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
     },
   );
   const queue = createBullmqStepQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
-  const metrics = createWorkerMetrics(queue.stats?.bind(queue));
+  const metrics = createWorkerMetrics(() => queue.stats());
   const metricsServer = serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, log, config.METRICS_TOKEN);
   const providerFlow = providerFlowFromConfig(config, database.db);
   const deps = {
@@ -36,7 +37,7 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
     observer: metrics.observer,
     flow: providerFlow.flow,
   };
-  const workers = startBullmqWorkers({
+  const consumers = startBullmqWorkers({
     redisUrl: config.REDIS_URL,
     prefix: config.REDIS_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
@@ -48,10 +49,10 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
       log.debug({ workflow_id: job.workflowId, step: job.step, try: job.try, outcome }, "step delivery done");
     },
   });
-  for (const worker of workers.workers) {
-    worker.on("failed", (job, err) => log.error({ err, job_id: job?.id }, "step job threw"));
-    worker.on("error", (err) => log.error({ err }, "worker error"));
-  }
+  consumers.onFailed((err, delivery) =>
+    log.error({ err, job_id: delivery ? stepJobId(delivery.job) : undefined }, "step job threw"),
+  );
+  consumers.onError((err) => log.error({ err }, "worker error"));
   const reconciler = startReconciler(
     deps,
     // A step waiting its turn in a busy queue is not lost; one left unstarted for as long as a claim may last is.
@@ -60,13 +61,15 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
   );
   return {
     deps,
-    workers,
+    /** The pool behind `deps.db`, for whoever watches its pressure. */
+    pool: database.pool,
+    consumers,
     reconciler,
     metrics: { registry: metrics.registry, port: metricsServer.port },
     /** Finishes the jobs in hand (BullMQ waits for them), then lets go of Redis and PostgreSQL. */
     async close() {
       await reconciler.stop();
-      await workers.close();
+      await consumers.close();
       await queue.close();
       await providerFlow.close();
       await database.close();

@@ -2,14 +2,9 @@
 // lead (enqueueing on SQS), the built classify bundle consumes that message and hands on to extract. Prints one
 // JSON line for the test to check. The environment (fauxqs, simulator, database) comes from the test.
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import {
-  functionUrlEvent,
-  lambdaContext,
-  sqsEvent,
-  sqsRecordFromMessage,
-} from "../../functions/lambda/events.ts";
 import { LAMBDA_DIST } from "../../scripts/build-lambda.ts";
 import { sampleLead } from "../support/api.ts";
+import { functionUrlEvent, lambdaContext, sqsEvent, sqsRecordFromMessage } from "./lambda-events.ts";
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
 const load = async (name: string): Promise<Handler> =>

@@ -12,6 +12,9 @@ import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../functions/api/app.ts";
 import { createApiDeps } from "../../functions/api/deps.ts";
+import { consumeStepMessages } from "../../functions/lambda/step-consumer.ts";
+import { type Simulator, startSimulator } from "../../functions/simulator/server.ts";
+import { sampleLead } from "../support/api.ts";
 import {
   functionUrlEvent,
   lambdaContext,
@@ -19,10 +22,7 @@ import {
   sqsRecord,
   sqsRecordFromMessage,
   stepJobRecord,
-} from "../../functions/lambda/events.ts";
-import { consumeStepMessages } from "../../functions/lambda/step-consumer.ts";
-import { type Simulator, startSimulator } from "../../functions/simulator/server.ts";
-import { sampleLead } from "../support/api.ts";
+} from "./lambda-events.ts";
 
 // The Lambda handlers invoked in-process with the events AWS would send them: function URL events for the API,
 // SQS events for the consumers. Their queue is fauxqs (SQS in this process, through the real AWS SDK), their

@@ -1,5 +1,10 @@
 import { createHash, createHmac, randomUUID } from "node:crypto";
-import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { StepJob } from "@leadflow/core/queue/port";
 import {
   createSqsStepQueue,
@@ -14,8 +19,9 @@ import {
   sqsDelay,
 } from "@leadflow/core/queue/sqs";
 import { type AwsCredentials, SqsError } from "@leadflow/core/queue/sqs-http";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
+import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFauxqsWithClient } from "./fauxqs.ts";
 
 // The SQS adapter (SendMessage over fetch, signed by aws4fetch) against fauxqs, an SQS-compatible server running
 // in this process; the test reads the queues with the real AWS SDK, as a consumer would.
@@ -32,12 +38,7 @@ const credentials: AwsCredentials = {
 };
 
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  client = new SQSClient({
-    region: "us-east-1",
-    endpoint: server.address,
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
+  ({ server, client } = await startFauxqsWithClient());
   const dlq = server.createQueue("leadflow-classify-dlq");
   dlqUrl = dlq.queueUrl;
   const redrive = JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: MAX_RECEIVES });

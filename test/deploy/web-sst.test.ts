@@ -7,8 +7,8 @@ import { promisify } from "node:util";
 import { serve } from "@hono/node-server";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { functionUrlEvent } from "../../functions/lambda/events.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
+import { functionUrlEvent } from "./lambda-events.ts";
 
 // sst.aws.SvelteKit runs `npm run build` in web/ with SST=1 and deploys `.svelte-kit/svelte-kit-sst`: the client
 // and prerendered files to S3, `server/lambda-handler/index.handler` bundled by esbuild as a Lambda behind

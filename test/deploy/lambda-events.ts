@@ -1,5 +1,5 @@
-// Realistic Lambda events for invoking the handlers outside AWS (tests, the cold-start bench). No handler
-// imports this module, so it is in no bundle.
+// Realistic Lambda events for invoking the handlers outside AWS (tests, the cold-start bench). It lives with the
+// tests, where no handler can import it, so it is in no bundle.
 import { randomUUID } from "node:crypto";
 import type { Message } from "@aws-sdk/client-sqs";
 import type { StepJob } from "@leadflow/core/queue/port";
