@@ -15,6 +15,7 @@ import {
   CHANGE_PATTERNS,
   churnRisk,
   EXISTING_ACCOUNT_PATTERNS,
+  INJECTION_PATTERNS,
   isAngry,
   isoDateIn,
   isVague,
@@ -84,15 +85,31 @@ export function classifyAnswer(lead: SimulatedLead): Classification {
   const sales = matchedWords(text, SALES_PATTERNS);
   const link = LINK_PATTERN.test(text);
 
+  const injection = matchedWords(text, INJECTION_PATTERNS);
+  const genuine = support.length + sales.length + (existing.length > 0 && change.length > 0 ? 1 : 0);
+  const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w) && !LINK_PATTERN.test(w)).length;
+
   const decide = (): { category: Category; confidence: number; reason: string } => {
-    if (spam.length >= 2 || (spam.length >= 1 && link)) {
+    const selling =
+      spam.length >= 1 && support.length === 0 && existing.length === 0 && spam.length >= sales.length;
+    if (spam.length >= 2 || (spam.length >= 1 && (link || genuine === 0 || selling))) {
       return {
         category: "spam",
         confidence: Math.min(0.97, 0.75 + 0.05 * spam.length),
         reason: `unsolicited offer signals ${quoted(spam)}${link ? " and a link" : ""}`,
       };
     }
-    if (isVague(text)) {
+    if (injection.length > 0 && genuine === 0) {
+      return {
+        category: "spam",
+        confidence: 0.85,
+        reason: `an attempt to instruct the system (${quoted(injection)}) and no genuine request`,
+      };
+    }
+    if (link && genuine === 0 && words < 6) {
+      return { category: "spam", confidence: 0.7, reason: "a bare link with nothing genuine around it" };
+    }
+    if (isVague(text) && support.length === 0) {
       return {
         category: "unknown",
         confidence: 0.3,
@@ -101,12 +118,16 @@ export function classifyAnswer(lead: SimulatedLead): Classification {
     }
     const supportScore = support.length * 2;
     // Changes only count as an existing customer's request when something points at an existing account.
-    const existingScore = existing.length > 0 ? 2 + change.length : 0;
+    const existingScore = existing.length > 0 && change.length > 0 ? 2 + change.length + existing.length : 0;
     const salesScore = sales.length * 1.5;
-    const runnerUp = (own: number) => Math.max(supportScore, existingScore, salesScore, own) === own;
     const confidence = (hits: number, others: number) =>
       Math.min(0.95, 0.6 + 0.08 * hits - (others > 0 ? 0.1 : 0));
-    if (supportScore > 0 && runnerUp(supportScore)) {
+    // The tie-breaker of the prompt: a complaint that ends in a cancellation is support when the problem is the point.
+    if (
+      supportScore > 0 &&
+      (supportScore >= existingScore || support.length >= 2) &&
+      supportScore >= salesScore
+    ) {
       return {
         category: "support",
         confidence: confidence(support.length, Math.max(existingScore, salesScore)),
@@ -125,6 +146,13 @@ export function classifyAnswer(lead: SimulatedLead): Classification {
         category: "sales_new",
         confidence: confidence(sales.length, existingScore),
         reason: `a new enquiry about ${quoted(sales)}`,
+      };
+    }
+    if (supportScore > 0) {
+      return {
+        category: "support",
+        confidence: confidence(support.length, 1),
+        reason: `a problem with a service or order: ${quoted(support)}`,
       };
     }
     return {
