@@ -298,7 +298,13 @@ export function urgencyOf(text: string): Urgency {
 
 export type Timeline = "now" | "<1w" | "1-4w" | ">1m" | "unknown";
 export function timelineOf(text: string): Timeline {
-  if (/\b(today|asap|immediately|right now|right away|emergency|tonight)\b/i.test(text)) return "now";
+  if (
+    /\b(today|asap|immediately|right now|right away|emergency|tonight|this morning|now)\b/i.test(text) ||
+    words("hoy", "aujourd'hui", "heute", "oggi", "dzisiaj", "hoje", "vandaag").test(text)
+  )
+    return "now";
+  if (words("mañana", "demain", "morgen", "domani", "jutro", "amanhã", "tmrw", "tomorrow'?s").test(text))
+    return "<1w";
   if (
     /\b(tomorrow|this week|within (a|\d) days?|in \d days|(this|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|this weekend)\b/i.test(
       text,
@@ -512,6 +518,17 @@ export function isAngry(text: string): boolean {
   );
 }
 
+/** A conditional threat to leave ("refund me or I cancel", "one more time and…"): a customer about to go. */
+export function churnThreat(text: string): boolean {
+  return (
+    /\b(or|otherwise|else) (i|we)('ll| will)? (cancel|leave|go elsewhere|switch)\b/i.test(text) ||
+    /\b(one more time|last chance|if (this|it) (happens|continues)|if not (fixed|sorted))\b/i.test(text) ||
+    words("me doy de baja", "je résilie", "kündige ich", "disdico", "rezygnuję", "cancelo", "zeg ik op").test(
+      text,
+    )
+  );
+}
+
 /** The customer is about to leave: cancelling, going to a competitor, a last chance. */
 export function churnRisk(text: string): boolean {
   return /\b(cancel|terminate|switch(ing)? to|go(ing)? elsewhere|competitor|last chance|never again|close my account)\b/i.test(
@@ -523,4 +540,63 @@ export function churnRisk(text: string): boolean {
 export function isVague(text: string): boolean {
   const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w));
   return words.length < 4;
+}
+
+/** A booking, order or account reference as written, without the word before it ("booking #4411" -> "#4411"). */
+export function referenceIn(text: string): string | null {
+  const labelled =
+    /(?<!\p{L})(?:booking|order|account|acct|acc|reservation|invoice|ref(?:erence)?|contract|job|student|customer|client|reserva|cita|prenotazione|rezerwacja|zamówienie|klantnummer|contractnummer|codice cliente|cliente|auftragsnummer|contrat|contratto|kundennummer)(?:\s*(?:number|no\.?|nr\.?|n°|#|id|ref|de cita))?\s*[:.]?\s*(#?[a-z]{0,4}-?\d[a-z0-9/-]*)/iu.exec(
+      text,
+    );
+  if (labelled) return labelled[1]!.replace(/[-/.]+$/, "");
+  const bare = /(#\d{3,}|\b[A-Z]{2,4}-\d{2,}[A-Z0-9-]*)/.exec(text);
+  return bare ? bare[1]! : null;
+}
+
+type ChangeRequest = "reschedule" | "upgrade" | "add_on" | "cancel" | "other";
+const CHANGE_KINDS: [ChangeRequest, RegExp][] = [
+  [
+    "cancel",
+    /(?<!\p{L})(cancel(?!led it)|terminate|don'?t need (them|it)|cancelar|annuler|résilier|disdire|absagen|annullare|kündigen|opzeggen|odwołać)/iu,
+  ],
+  [
+    "upgrade",
+    /(?<!\p{L})(upgrade|go up to|premium|make it the|daily cleans|bigger|from \d+ to \d+|wekelijks maken|powiększyć)/iu,
+  ],
+  [
+    "reschedule",
+    /(?<!\p{L})(reschedul|postpone|move (it|my|the|all)|bring forward|bump|push (my|the)|instead|later|change (grooming|from|the (date|time|slot|delivery slot))|can we do|cambiar|pasar al|verschieben|schieben|spostare|przełożyć|trocar|verzetten|i\.p\.v\.|décaler)/iu,
+  ],
+  [
+    "add_on",
+    /(?<!\p{L})(add|also (do|check)|extra|additional|on top of|second weekly|ajouter|añadir|acrescentar|aggiungere|dazu|en vez de 2)/iu,
+  ],
+];
+
+export function changeRequestOf(text: string): ChangeRequest {
+  return CHANGE_KINDS.find(([, pattern]) => pattern.test(text))?.[0] ?? "other";
+}
+
+type IssueType = "billing" | "scheduling" | "service_quality" | "technical" | "other";
+const ISSUE_KINDS: [IssueType, RegExp][] = [
+  [
+    "billing",
+    /(?<!\p{L})(charged|invoice|receipt|payment|bill(ing)?|overcharged|vat|factura|facture|fattura|rechnung|faktur|cobrado|cobrado|abgebucht|paguei|cargo|refund(ed)? for)/iu,
+  ],
+  [
+    "technical",
+    /(?<!\p{L})(app|application|website|portal|password|log ?in|server|network|printer|error|crash(es|ed)?|link|zoom|appli(cation)?)(?!\p{L})/iu,
+  ],
+  [
+    "scheduling",
+    /(?<!\p{L})(late|no[- ]show|didn'?t (show|come|turn up)|never (showed|came|turned up)|hasn'?t (joined|come|arrived|sent)|missed|no vino|pas venu|nie przyszedł|ninguém apareceu|ritardo|horas tarde|annulé|cancelou|wasn'?t there)/iu,
+  ],
+  [
+    "service_quality",
+    /(?<!\p{L})(damaged|broken|broke|poor|terrible|rude|dirty|awful|leak|quality|defective|faulty|scratched|cracked|dropped|missing|fell off|came out|leaning|left all|fuit|goteando|rompieron|beschädigt|beschadigd|gebarsten|brakuje|faltam|mancavano|back|failed|not working|isn'?t)/iu,
+  ],
+];
+
+export function issueTypeOf(text: string): IssueType {
+  return ISSUE_KINDS.find(([, pattern]) => pattern.test(text))?.[0] ?? "other";
 }
