@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { loadConfig } from "../core/config.ts";
 import { correctedLeadsToDataset, postgresCorrectionSource } from "../eval/corrections.ts";
+import { runCli } from "./support/cli.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -35,16 +36,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // A query error's message can carry the SQL text and its values: say what failed, not the whole error.
-    const code = (err as { code?: string }).code;
-    console.error(
-      code === "42P01"
-        ? "The corrections table does not exist yet: this database predates corrections (Working the queues)."
-        : `The corrected leads could not be read${code ? ` (SQLSTATE ${code})` : ""}.`,
-    );
-    process.exit(2);
-  },
-);
+// A query error's message can carry the SQL text and its values: say what failed, not the whole error.
+runCli(main, (err) => {
+  const code = (err as { code?: string }).code;
+  if (code === "42P01") {
+    return "The corrections table does not exist yet: this database predates corrections (Working the queues).";
+  }
+  const sqlState = code && /^[0-9A-Z]{5}$/.test(code);
+  return sqlState ? `The corrected leads could not be read (SQLSTATE ${code}).` : (err as Error).message;
+});

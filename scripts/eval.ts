@@ -17,7 +17,8 @@ import { loadDataset } from "../eval/dataset.ts";
 import { htmlReport } from "../eval/html.ts";
 import { runEvaluation } from "../eval/run.ts";
 import { baselineTable, summary } from "../eval/terminal.ts";
-import { modelEndpoint } from "./support/model-endpoint.ts";
+import { runCli } from "./support/cli.ts";
+import { withModelEndpoint } from "./support/model-endpoint.ts";
 
 const USAGE =
   "usage: npm run eval -- [--dataset FILE] [--limit N] [--concurrency C] [--out FILE.json] [--html FILE.html] " +
@@ -84,8 +85,7 @@ async function main(): Promise<number> {
   const cases = flags.limit ? all.slice(0, flags.limit) : all;
   const baseline = flags.baseline ? await loadBaseline(flags.baseline) : null;
 
-  const endpoint = await modelEndpoint(config);
-  try {
+  return withModelEndpoint(config, async (endpoint) => {
     const llm = createLlmClientFromConfig({ llm: { ...config.llm, baseURL: endpoint.baseURL } });
     const flow = memoryProviderFlow({
       requestsPerMinute: config.llm.requestsPerMinute,
@@ -142,16 +142,7 @@ async function main(): Promise<number> {
       }
     }
     return 0;
-  } finally {
-    await endpoint.close();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // Configuration, dataset and baseline problems are sentences meant for the user, not stack traces.
-    console.error((err as Error).message ?? String(err));
-    process.exit(2);
-  },
-);
+runCli(main);

@@ -5,12 +5,12 @@
  */
 import { loadConfig } from "../core/config.ts";
 import { probeEndpoint, verdict } from "../eval/probe.ts";
-import { modelEndpoint } from "./support/model-endpoint.ts";
+import { runCli } from "./support/cli.ts";
+import { withModelEndpoint } from "./support/model-endpoint.ts";
 
 async function main(): Promise<number> {
   const config = loadConfig(process.env, { tokens: false, model: true });
-  const endpoint = await modelEndpoint(config);
-  try {
+  return withModelEndpoint(config, async (endpoint) => {
     console.log(`probing ${config.llm.model} at ${endpoint.baseURL ?? "OpenAI"}`);
     if (endpoint.simulated) console.log("(the leadflow simulator: a test double, not an AI model)");
     const result = await probeEndpoint({
@@ -22,15 +22,7 @@ async function main(): Promise<number> {
     const { usable, lines } = verdict(result);
     console.log(lines.join("\n"));
     return usable ? 0 : 1;
-  } finally {
-    await endpoint.close();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error((err as Error).message ?? String(err));
-    process.exit(2);
-  },
-);
+runCli(main);

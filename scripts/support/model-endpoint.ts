@@ -25,3 +25,16 @@ export async function modelEndpoint(
   }
   return { baseURL: config.llm.baseURL, simulated: config.llm.simulated, close: async () => {} };
 }
+
+/** Runs `use` against the tools' model endpoint, and stops the simulator it started, whatever happens. */
+export async function withModelEndpoint<T>(
+  config: Config,
+  use: (endpoint: ModelEndpoint) => Promise<T>,
+): Promise<T> {
+  const endpoint = await modelEndpoint(config);
+  try {
+    return await use(endpoint);
+  } finally {
+    await endpoint.close();
+  }
+}
