@@ -37,7 +37,7 @@ export async function admission(
 
 /** Tokens the answer reported are charged to the call's slot; a 429 with Retry-After pauses every call. */
 export async function reportToFlow(
-  deps: StepRunnerDeps,
+  deps: Pick<StepRunnerDeps, "flow" | "now">,
   slot: string | null,
   result: StructuredResult<unknown>,
   log: StepRunnerLogger,
@@ -62,4 +62,4 @@ function nextUtcDay(nowMs: number, random: () => number = Math.random): number {
   return midnight.getTime() + Math.floor(random() * 60_000);
 }
 
-export const now = (deps: StepRunnerDeps) => (deps.now ?? Date.now)();
+export const now = (deps: Pick<StepRunnerDeps, "now">) => (deps.now ?? Date.now)();

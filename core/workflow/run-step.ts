@@ -2,13 +2,11 @@ import type { Database } from "../db/client.ts";
 import { isDatabaseUnavailable, sqlState } from "../db/failures.ts";
 import { callCost, type Pricing } from "../llm/cost.ts";
 import type { ProviderFlow } from "../llm/flow/port.ts";
-import { cutToBytes } from "../llm/stored-answer.ts";
-import type { ChatMessage, LlmClient } from "../llm/types.ts";
+import type { LlmClient } from "../llm/types.ts";
 import type { StepObserver } from "../metrics.ts";
 import type { StepJob, StepQueue } from "../queue/port.ts";
 import { nextStep, type StepError } from "../schemas/workflow.ts";
-import { stepDefinition } from "../steps/index.ts";
-import { withProvenance } from "../steps/types.ts";
+import { nextMove, type StepConversation, startConversation } from "../steps/conversation.ts";
 import { admission, now, reportToFlow } from "./admission.ts";
 import { type BackoffPolicy, retryDelayMs } from "./backoff.ts";
 import { type Claim, claimStep } from "./claim.ts";
@@ -37,9 +35,6 @@ export interface StepRunnerSettings {
   pricing: Pricing;
   backoff: BackoffPolicy;
 }
-
-/** A re-ask quotes the rejected answer back to the model, but no more than this of it. */
-export const REASK_QUOTE_BYTES = 4096;
 
 export interface StepRunnerLogger {
   info(obj: object, msg: string): void;
@@ -171,7 +166,6 @@ async function executeClaimedStep(
   inFlight: InFlight,
 ): Promise<Finished> {
   const { settings } = deps;
-  const definition = stepDefinition(job.step);
   const ctx = { workflow_id: job.workflowId, step: job.step, run: job.run, try: job.try };
 
   if (claim.takeovers >= settings.maxTakeovers) {
@@ -188,9 +182,9 @@ async function executeClaimedStep(
     return { outcome: "failed", code: error.code };
   }
 
-  let input: unknown;
+  let conversation: StepConversation;
   try {
-    input = definition.input.parse(claim.input);
+    conversation = startConversation(job.step, claim.input);
   } catch (err) {
     log.error({ ...ctx, err }, "step input could not be built");
     ensureHeld(
@@ -204,8 +198,6 @@ async function executeClaimedStep(
     return { outcome: "failed", code: "INTERNAL" };
   }
 
-  const schema = definition.answerSchema(input as never);
-  const messages: ChatMessage[] = definition.messages(input as never);
   let spentTokens = 0;
   for (let reask = job.reasked ?? 0; ; reask++) {
     const gate = await admission(deps, claim, spentTokens, log, ctx);
@@ -216,22 +208,26 @@ async function executeClaimedStep(
       log.info({ ...ctx, reason: gate.waiting.reason, delay_ms: delayMs }, "step waits for its budget");
       return { outcome: "deferred", code: null };
     }
-    const result = await deps.llm.structured({ schemaName: definition.name, schema, messages });
+    const result = await conversation.ask(deps.llm);
     deps.observer?.modelCall(job.step, result);
     spentTokens += result.call.tokens?.total ?? 0;
     await reportToFlow(deps, gate.slot, result, log, ctx);
     const base = {
       call: result.call,
-      promptVersion: definition.promptVersion,
+      promptVersion: conversation.promptVersion,
       costUsd: callCost(result.call.tokens, settings.pricing),
     };
+    const deliveries = claim.transientFailures + 1;
+    const move = nextMove(result, {
+      reasks: reask,
+      maxReasks: settings.maxReasks,
+      deliveries,
+      maxAttempts: settings.maxAttempts,
+    });
     if (result.outcome === "ok") {
       let output: unknown;
       try {
-        output = withProvenance(definition, result.value, input, {
-          model: result.call.model,
-          prompt_version: definition.promptVersion,
-        });
+        output = conversation.output(result.value, result.call.model);
       } catch (err) {
         log.error({ ...ctx, err }, "step rules produced an invalid output");
         const error = internalError("The step's rules produced an output that failed validation.");
@@ -269,16 +265,13 @@ async function executeClaimedStep(
         repaired: null,
       };
       inFlight.attempt = attempt;
-      if (reask >= settings.maxReasks) {
+      if (move === "fail") {
         ensureHeld(await failStep(deps.db, claim, { ...result.error, retryable: false }, attempt));
         return { outcome: "failed", code: result.error.code };
       }
       ensureHeld(await recordReask(deps.db, claim, { ...attempt, error: result.error }, settings.leaseMs));
       inFlight.attempt = null;
-      messages.push(
-        { role: "assistant", content: reaskQuote(result.call.rawResponse ?? "") },
-        { role: "user", content: reaskMessage(result.error, result.validationErrors) },
-      );
+      conversation.reask(result);
       continue;
     }
 
@@ -290,8 +283,7 @@ async function executeClaimedStep(
       repaired: null,
     };
     inFlight.attempt = attempt;
-    const deliveries = claim.transientFailures + 1;
-    if (!result.error.retryable || deliveries >= settings.maxAttempts) {
+    if (move === "fail") {
       ensureHeld(await failStep(deps.db, claim, result.error, attempt));
       return { outcome: "failed", code: result.error.code };
     }
@@ -306,23 +298,6 @@ async function executeClaimedStep(
     );
     return { outcome: "retry_scheduled", code: result.error.code };
   }
-}
-
-/** The rejected answer as the re-ask quotes it: its first REASK_QUOTE_BYTES, the cut marked. */
-function reaskQuote(raw: string): string {
-  const quoted = cutToBytes(raw, REASK_QUOTE_BYTES);
-  return quoted.length < raw.length ? `${quoted} […]` : quoted;
-}
-
-function reaskMessage(error: StepError, validationErrors: string[]): string {
-  const problems = validationErrors.length
-    ? validationErrors.map((e) => `- ${e}`).join("\n")
-    : `- ${error.message}`;
-  return [
-    `Your previous answer was rejected (${error.code}):`,
-    problems,
-    "Answer again with only a JSON object that matches the schema exactly: every required key, no other keys.",
-  ].join("\n");
 }
 
 function internalError(message: string): StepError {

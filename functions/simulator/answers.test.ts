@@ -89,8 +89,9 @@ const CASES: Case[] = [
   {
     message: "I need to reschedule my booking #BK-20931 to next Friday, something came up.",
     category: "sales_existing",
-    queue: "sales",
-    fields: { change_request: "reschedule", account_hint: "booking BK-20931" },
+    // A reschedule is a service matter (the route prompt's queue guide); the reference is kept as written.
+    queue: "support",
+    fields: { change_request: "reschedule", account_hint: "BK-20931" },
   },
   {
     message: "Hi, I'm an existing customer and would like to upgrade my plan to premium. What does it cost?",
@@ -104,7 +105,7 @@ const CASES: Case[] = [
     category: "sales_existing",
     queue: "sales",
     priority: "p1",
-    fields: { change_request: "cancel", account_hint: "account 88231" },
+    fields: { change_request: "cancel", account_hint: "88231" },
   },
   {
     message: "My order arrived broken!! This is unacceptable, I want a refund today.",

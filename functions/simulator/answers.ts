@@ -13,16 +13,21 @@ import {
   type BudgetRange,
   budgetRangeOf,
   CHANGE_PATTERNS,
+  changeRequestOf,
   churnRisk,
+  churnThreat,
   EXISTING_ACCOUNT_PATTERNS,
+  INJECTION_PATTERNS,
   isAngry,
   isoDateIn,
+  issueTypeOf,
   isVague,
   LINK_PATTERN,
   languageOf,
   largestAmount,
   locationIn,
   matchedWords,
+  referenceIn,
   SALES_PATTERNS,
   SPAM_PATTERNS,
   SUPPORT_PATTERNS,
@@ -84,15 +89,31 @@ export function classifyAnswer(lead: SimulatedLead): Classification {
   const sales = matchedWords(text, SALES_PATTERNS);
   const link = LINK_PATTERN.test(text);
 
+  const injection = matchedWords(text, INJECTION_PATTERNS);
+  const genuine = support.length + sales.length + (existing.length > 0 && change.length > 0 ? 1 : 0);
+  const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w) && !LINK_PATTERN.test(w)).length;
+
   const decide = (): { category: Category; confidence: number; reason: string } => {
-    if (spam.length >= 2 || (spam.length >= 1 && link)) {
+    const selling =
+      spam.length >= 1 && support.length === 0 && existing.length === 0 && spam.length >= sales.length;
+    if (spam.length >= 2 || (spam.length >= 1 && (link || genuine === 0 || selling))) {
       return {
         category: "spam",
         confidence: Math.min(0.97, 0.75 + 0.05 * spam.length),
         reason: `unsolicited offer signals ${quoted(spam)}${link ? " and a link" : ""}`,
       };
     }
-    if (isVague(text)) {
+    if (injection.length > 0 && genuine === 0) {
+      return {
+        category: "spam",
+        confidence: 0.85,
+        reason: `an attempt to instruct the system (${quoted(injection)}) and no genuine request`,
+      };
+    }
+    if (link && genuine === 0 && words < 6) {
+      return { category: "spam", confidence: 0.7, reason: "a bare link with nothing genuine around it" };
+    }
+    if (isVague(text) && support.length === 0) {
       return {
         category: "unknown",
         confidence: 0.3,
@@ -101,12 +122,16 @@ export function classifyAnswer(lead: SimulatedLead): Classification {
     }
     const supportScore = support.length * 2;
     // Changes only count as an existing customer's request when something points at an existing account.
-    const existingScore = existing.length > 0 ? 2 + change.length : 0;
+    const existingScore = existing.length > 0 && change.length > 0 ? 2 + change.length + existing.length : 0;
     const salesScore = sales.length * 1.5;
-    const runnerUp = (own: number) => Math.max(supportScore, existingScore, salesScore, own) === own;
     const confidence = (hits: number, others: number) =>
       Math.min(0.95, 0.6 + 0.08 * hits - (others > 0 ? 0.1 : 0));
-    if (supportScore > 0 && runnerUp(supportScore)) {
+    // The tie-breaker of the prompt: a complaint that ends in a cancellation is support when the problem is the point.
+    if (
+      supportScore > 0 &&
+      (supportScore >= existingScore || support.length >= 2) &&
+      supportScore >= salesScore
+    ) {
       return {
         category: "support",
         confidence: confidence(support.length, Math.max(existingScore, salesScore)),
@@ -125,6 +150,13 @@ export function classifyAnswer(lead: SimulatedLead): Classification {
         category: "sales_new",
         confidence: confidence(sales.length, existingScore),
         reason: `a new enquiry about ${quoted(sales)}`,
+      };
+    }
+    if (supportScore > 0) {
+      return {
+        category: "support",
+        confidence: confidence(support.length, 1),
+        reason: `a problem with a service or order: ${quoted(support)}`,
       };
     }
     return {
@@ -194,44 +226,16 @@ function categorySpecificFields(
               : "other";
       return { lead_type: leadType, service_date: isoDateIn(text) };
     }
-    case "sales_existing": {
-      const reference =
-        /\b(order|booking|account|reservation|invoice|ref(?:erence)?)\s*(?:number|no\.?|#|id)\s*:?\s*([a-z0-9-]{3,})/i.exec(
-          text,
-        );
-      const changeRequest = /\b(reschedule|postpone|move (it|my|the)|change (the|my) (date|time))\b/i.test(
-        text,
-      )
-        ? "reschedule"
-        : /\b(upgrade|premium|bigger plan)\b/i.test(text)
-          ? "upgrade"
-          : /\bcancel/i.test(text)
-            ? "cancel"
-            : /\b(add(-| )on|add (a|an|another)|additional|extra)\b/i.test(text)
-              ? "add_on"
-              : "other";
-      return {
-        account_hint: reference ? clip(`${reference[1]!.toLowerCase()} ${reference[2]!}`, 200) : null,
-        change_request: changeRequest,
-      };
-    }
+    case "sales_existing":
+      return { account_hint: referenceIn(text), change_request: changeRequestOf(text) };
     case "support": {
       // A refund asked for because something broke is a quality issue; billing is about charges themselves.
-      const issueType = /\b(charged|invoice|payment|bill(ing)?|overcharged)\b/i.test(text)
-        ? "billing"
-        : /\b(late|no[- ]show|didn'?t show|never (showed|came)|missed (the |my )?appointment|reschedul)/i.test(
-              text,
-            )
-          ? "scheduling"
-          : /\b(error|app|website|log ?in|crash|password|bug)\b/i.test(text)
-            ? "technical"
-            : /\b(damaged|broken|poor|terrible|rude|dirty|awful|leak|quality|defective|faulty)\b/i.test(text)
-              ? "service_quality"
-              : /\brefund\b/i.test(text)
-                ? "billing"
-                : "other";
+      const issueType = issueTypeOf(text);
       const severity =
-        isAngry(text) || urgencyOf(text) === "high" || /\b(leak|flood|fire|safety|dangerous)\b/i.test(text)
+        isAngry(text) ||
+        urgencyOf(text) === "high" ||
+        churnThreat(text) ||
+        /\b(leak|flood|fire|safety|dangerous|gas)\b/i.test(text)
           ? "high"
           : /\b(not working|broken|stopped|refund|charged)\b/i.test(text)
             ? "medium"
@@ -295,8 +299,10 @@ export function routeAnswer(lead: SimulatedLead, previous: PreviousSteps): Routi
   else if (timeline === "<1w") add(1, "timeline under a week");
   if (budget === ">10000") add(2, "budget over 10,000");
   else if (budget === "2000-10000") add(1, "budget of 2,000-10,000");
-  if (churnRisk(text)) add(2, "churn risk");
+  if (churnThreat(text)) add(4, "the customer threatens to leave");
+  else if (churnRisk(text)) add(2, "churn risk");
   if (isAngry(text)) add(1, "angry tone");
+  if (category === "support") add(1, "a customer with a problem");
   if (fields.severity === "high") add(1, "high severity issue");
 
   const priority: Priority =
@@ -309,7 +315,12 @@ export function routeAnswer(lead: SimulatedLead, previous: PreviousSteps): Routi
         : score >= 2
           ? "p1"
           : "p2";
-  const queue = QUEUE_FOR[category];
+  // An existing customer's upgrade, add-on or cancellation (retention) is for sales; a reschedule or other change
+  // is a service matter, as the route prompt's queue guide says.
+  const queue =
+    category === "sales_existing" && ["reschedule", "other"].includes(String(fields.change_request))
+      ? "support"
+      : QUEUE_FOR[category];
   const sla = category === "support" && priority === "p0" ? 15 : SLA_MINUTES[priority];
   const why =
     category === "spam" ? "it is spam" : reasons.length > 0 ? reasons.join(", ") : "no urgency signals";

@@ -26,6 +26,17 @@ export const simulatorSettings = z.strictObject({
   latencyMs: latencySpec.optional(),
   /** Retry-After sent by http_429 when the directive does not say (`http_429:3`). */
   retryAfterSeconds: z.number().int().min(0).optional(),
+  /**
+   * `enforcing` (the default) holds every answer to the sent json_schema, as OpenAI's strict mode does;
+   * `non_enforcing` accepts the schema but lets a message talk it into a category outside the enum, as some
+   * OpenAI-compatible servers do (`npm run probe` tells them apart).
+   */
+  schemaMode: z.enum(["enforcing", "non_enforcing"]).optional(),
+  /** Which output-ceiling fields a request may carry; the other one is refused with a 400, as older servers do. */
+  outputCeilingParams: z
+    .array(z.enum(["max_completion_tokens", "max_tokens"]))
+    .min(1)
+    .optional(),
 });
 export type SimulatorSettings = z.infer<typeof simulatorSettings>;
 
@@ -54,6 +65,8 @@ export const DEFAULT_SETTINGS: ResolvedSettings = {
   seed: 1,
   latencyMs: 0,
   retryAfterSeconds: 1,
+  schemaMode: "enforcing",
+  outputCeilingParams: ["max_completion_tokens", "max_tokens"],
 };
 
 /** Validates a partial update and applies it; keys left out (or undefined) keep their current value. */
@@ -76,7 +89,8 @@ function jsonEnv(env: NodeJS.ProcessEnv, name: string): unknown {
 
 /**
  * SIMULATOR_FAULT_RATES (JSON, e.g. {"http_500":0.05}), SIMULATOR_LATENCY_MS (a number, {"min":..,"max":..} or
- * {"mean":..,"p99":..}), SIMULATOR_SEED and SIMULATOR_RETRY_AFTER_S, for the standalone simulator.
+ * {"mean":..,"p99":..}), SIMULATOR_SEED, SIMULATOR_RETRY_AFTER_S and SIMULATOR_SCHEMA_MODE (enforcing |
+ * non_enforcing), for the standalone simulator.
  */
 export function simulatorSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SimulatorSettings {
   const parsed = simulatorSettings.safeParse({
@@ -84,6 +98,7 @@ export function simulatorSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     latencyMs: jsonEnv(env, "SIMULATOR_LATENCY_MS"),
     seed: jsonEnv(env, "SIMULATOR_SEED"),
     retryAfterSeconds: jsonEnv(env, "SIMULATOR_RETRY_AFTER_S"),
+    schemaMode: env.SIMULATOR_SCHEMA_MODE || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

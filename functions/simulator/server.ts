@@ -77,6 +77,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function completion(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req);
+    const refusedCeiling = (["max_completion_tokens", "max_tokens"] as const).find(
+      (param) =>
+        typeof (body as Record<string, unknown>)[param] === "number" &&
+        !settings.outputCeilingParams.includes(param),
+    );
+    if (refusedCeiling) {
+      return json(
+        res,
+        400,
+        openAiError(`Unrecognized request argument supplied: ${refusedCeiling}`, "invalid_request_error"),
+      );
+    }
     const call = readStepCall(body);
     stats.requests++;
     arrivals.push(Date.now());
@@ -99,6 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
 
     const answer = answerFor(call.step, call) as unknown as Record<string, unknown>;
+    if (settings.schemaMode === "non_enforcing") obeyOutOfSchemaAsk(call.step, call.lead.message, answer);
     const reply = fault
       ? faultReply(fault, {
           step: call.step,
@@ -193,6 +206,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A server that does not constrain decoding lets the message win over the schema: asked for `category "vip"`, it
+ * answers `vip`, which the enum forbids. Only the caller's validation catches it.
+ */
+function obeyOutOfSchemaAsk(step: StepName, message: string, answer: Record<string, unknown>) {
+  if (step !== "classify") return;
+  const asked = /\bcategory\s*(?:=|:|is|as|to|of)?\s*["'`]([a-z_]{2,40})["'`]/i.exec(message)?.[1];
+  if (asked) answer.category = asked;
 }
 
 function send(res: ServerResponse, reply: Exclude<Reply, { type: "hang" }>, request: unknown) {
