@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import type { ApiDeps, AppEnv } from "./env.ts";
+import type { ApiDeps, AppEnv } from "./context.ts";
 import { errorResponse, onError } from "./errors.ts";
 import { requestContext } from "./middleware/context.ts";
 import { authRoutes } from "./routes/auth.ts";

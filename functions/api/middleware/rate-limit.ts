@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { clientIp } from "../client-ip.ts";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 
 const WINDOW_MS = 60_000;

@@ -2,7 +2,7 @@ import { revokeToken } from "@leadflow/core/auth/revocation";
 import { findUser, logIn, normalizeEmail, type PublicUser, signUp } from "@leadflow/core/auth/users";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { byIp, failureLimit, rateLimit } from "../middleware/rate-limit.ts";

@@ -1,6 +1,6 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "../context.ts";
 import { openApiDocument } from "../openapi.ts";
 
 // Built on first request, not at import: start-up stays fast and a Lambda cold start does not pay for it.

@@ -1,6 +1,6 @@
 import { carriesBearer } from "@leadflow/core/auth/bearer";
 import { Hono } from "hono";
-import type { AppEnv, ReadinessChecks } from "../env.ts";
+import type { AppEnv, ReadinessChecks } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 
 const CHECK_TIMEOUT_MS = 1_500;

@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import { getLead, listAttempts, listEvents, listLeads } from "@leadflow/core/leads/queries";
-import { submitLeadOnce } from "@leadflow/core/leads/submit";
+import { submitLeadIdempotently } from "@leadflow/core/leads/submit";
 import { category } from "@leadflow/core/schemas/classification";
 import { leadInput } from "@leadflow/core/schemas/lead";
 import { priority, routingQueue } from "@leadflow/core/schemas/routing";
@@ -8,7 +8,7 @@ import { workflowStatus } from "@leadflow/core/schemas/workflow";
 import { resumeWorkflow } from "@leadflow/core/workflow/resume";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { rateLimit } from "../middleware/rate-limit.ts";
@@ -55,7 +55,7 @@ export const leadRoutes = new Hono<AppEnv>()
     validate("json", leadInput),
     async (c) => {
       const { db } = c.var.deps.database;
-      const { lead, replayed } = await submitLeadOnce(
+      const { lead, replayed } = await submitLeadIdempotently(
         {
           db,
           queue: c.var.deps.queue,

@@ -2,7 +2,7 @@ import { asUser } from "@leadflow/core/db/scoped";
 import { leadStats, STATS_PERIOD_NAMES } from "@leadflow/core/leads/stats";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "../context.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { validate } from "../validation.ts";
 
