@@ -54,35 +54,45 @@ const authLimit = (name: string) => [
 ];
 const LIMIT_ERRORS = ["rate_limited", "service_unavailable"] as const;
 
-const signup = createRoute({
-  method: "post",
-  path: "/signup",
-  operationId: "signUp",
-  summary: "Create an account and get a token",
-  tags: ["auth"],
-  ...PUBLIC,
-  middleware: authLimit("signup"),
-  request: { body: jsonBody(credentials) },
-  responses: {
-    201: jsonAnswer("Signed up.", tokenAnswer),
-    ...errorAnswers(...JSON_BODY_ERRORS, "email_taken", ...LIMIT_ERRORS),
-  },
-});
+/** Sign-up and login: credentials in, a token out, behind the /auth limits; they differ in status and refusal. */
+const credentialsRoute = <const Status extends 200 | 201>(
+  name: "signup" | "login",
+  operationId: string,
+  summary: string,
+  answer: { status: Status; description: string },
+  refusal: "email_taken" | "invalid_credentials",
+) =>
+  createRoute({
+    method: "post",
+    path: `/${name}`,
+    operationId,
+    summary,
+    tags: ["auth"],
+    ...PUBLIC,
+    middleware: authLimit(name),
+    request: { body: jsonBody(credentials) },
+    responses: {
+      ...({ [answer.status]: jsonAnswer(answer.description, tokenAnswer) } as {
+        [S in Status]: ReturnType<typeof jsonAnswer<typeof tokenAnswer>>;
+      }),
+      ...errorAnswers(...JSON_BODY_ERRORS, refusal, ...LIMIT_ERRORS),
+    },
+  });
 
-const login = createRoute({
-  method: "post",
-  path: "/login",
-  operationId: "logIn",
-  summary: "Exchange email and password for a token",
-  tags: ["auth"],
-  ...PUBLIC,
-  middleware: authLimit("login"),
-  request: { body: jsonBody(credentials) },
-  responses: {
-    200: jsonAnswer("Logged in.", tokenAnswer),
-    ...errorAnswers(...JSON_BODY_ERRORS, "invalid_credentials", ...LIMIT_ERRORS),
-  },
-});
+const signup = credentialsRoute(
+  "signup",
+  "signUp",
+  "Create an account and get a token",
+  { status: 201, description: "Signed up." },
+  "email_taken",
+);
+const login = credentialsRoute(
+  "login",
+  "logIn",
+  "Exchange email and password for a token",
+  { status: 200, description: "Logged in." },
+  "invalid_credentials",
+);
 
 const logout = createRoute({
   method: "post",
