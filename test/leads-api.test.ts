@@ -115,6 +115,25 @@ describe("HTTP errors", () => {
     expect(res.json.error.code).toBe("payload_too_large");
   });
 
+  it("answers a body that is not application/json with 415 unsupported_media_type, writing nothing", async () => {
+    const { token } = await api.signup();
+    const body = JSON.stringify(sampleLead());
+    for (const contentType of ["text/plain", "application/x-www-form-urlencoded"]) {
+      const res = await api.call("POST", "/leads", { token, body, headers: { "content-type": contentType } });
+      expect(res.status).toBe(415);
+      expect(res.json).toEqual({ error: { code: "unsupported_media_type", message: expect.any(String) } });
+    }
+    for (const route of ["/auth/signup", "/auth/login"]) {
+      const res = await api.call("POST", route, {
+        body: { email: "someone@example.test", password: "correct horse battery" },
+        headers: { "content-type": "text/plain" },
+      });
+      expect(res.status).toBe(415);
+      expect(res.json.error.code).toBe("unsupported_media_type");
+    }
+    expect((await api.call("GET", "/leads", { token })).json.items).toEqual([]);
+  });
+
   it("answers an unknown route with 404 not_found in the envelope", async () => {
     const res = await api.call("GET", "/nowhere");
     expect(res.status).toBe(404);

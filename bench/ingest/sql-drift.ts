@@ -1,5 +1,5 @@
 import * as schema from "@leadflow/core/db/schema";
-import { submitLeadOnce } from "@leadflow/core/leads/submit";
+import { submitLeadIdempotently } from "@leadflow/core/leads/submit";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { TRANSACTION } from "./insert-transaction.ts";
@@ -15,7 +15,7 @@ export async function recordApiTransaction(databaseUrl: string, userId: string):
   try {
     const db = drizzle(pool, { schema, logger: { logQuery: (query) => statements.push(query) } });
     const queue = { enqueue: async () => {}, close: async () => {} };
-    await submitLeadOnce({ db, queue }, userId, leadBody(0), null);
+    await submitLeadIdempotently({ db, queue }, userId, leadBody(0), null);
     return statements;
   } finally {
     await pool.end();

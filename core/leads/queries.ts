@@ -7,10 +7,12 @@ import { PROVIDER_ERROR_CODES, redactProviderText } from "../provider-text.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
   type AttemptView,
+  type EventView,
   iso,
   type LeadDetail,
   type LeadListItem,
   roundUsd,
+  type StepView,
   type WorkflowWaiting,
 } from "./views.ts";
 
@@ -48,15 +50,17 @@ interface ListRow {
   slaMinutes: number | null;
 }
 
+// The columns are text written only from core's enums (channel and status under CHECK constraints, category,
+// queue and priority from validated step outputs), so these casts narrow nothing the database could hold.
 const toListItem = (r: ListRow): LeadListItem => ({
   id: r.id,
   name: r.name,
-  contact_channel: r.contactChannel,
+  contact_channel: r.contactChannel as LeadListItem["contact_channel"],
   created_at: r.createdAt.toISOString(),
-  status: r.status,
-  category: r.category,
-  queue: r.queue,
-  priority: r.priority,
+  status: r.status as LeadListItem["status"],
+  category: r.category as LeadListItem["category"],
+  queue: r.queue as LeadListItem["queue"],
+  priority: r.priority as LeadListItem["priority"],
   sla_minutes: r.slaMinutes,
 });
 
@@ -141,7 +145,7 @@ export async function getLeadIn(db: Queryable, userId: string, leadId: string): 
     message: row.message,
     workflow: {
       id: w.id,
-      status: w.status,
+      status: w.status as LeadDetail["workflow"]["status"],
       error: w.error ?? null,
       created_at: w.createdAt.toISOString(),
       updated_at: w.updatedAt.toISOString(),
@@ -153,9 +157,10 @@ export async function getLeadIn(db: Queryable, userId: string, leadId: string): 
       tokens: { prompt: usage?.prompt ?? 0, completion: usage?.completion ?? 0 },
       cost_usd: roundUsd(usage?.costUsd ?? 0),
       steps: steps.map((s) => ({
-        name: s.name,
-        status: s.status,
-        output: s.output ?? null,
+        name: s.name as StepView["name"],
+        status: s.status as StepView["status"],
+        // Written only by the runner, after the step's own output schema accepted it.
+        output: (s.output ?? null) as StepView["output"],
         error: s.error ?? null,
         attempts: s.attempts,
         started_at: iso(s.startedAt),
@@ -182,9 +187,9 @@ async function listAttemptsIn(
     .orderBy(asc(stepAttempts.id));
   return {
     items: rows.map((a) => ({
-      step: a.step,
+      step: a.step as AttemptView["step"],
       number: a.number,
-      outcome: a.outcome,
+      outcome: a.outcome as AttemptView["outcome"],
       error: a.error ?? null,
       latency_ms: a.latencyMs,
       model: a.model,
@@ -195,7 +200,7 @@ async function listAttemptsIn(
         a.rawResponse !== null && PROVIDER_ERROR_CODES.has(a.error?.code ?? "")
           ? redactProviderText(a.rawResponse)
           : a.rawResponse,
-      validation_errors: a.validationErrors ?? null,
+      validation_errors: (a.validationErrors ?? null) as AttemptView["validation_errors"],
       repaired: a.repaired,
       cost_usd: roundUsd(a.costUsd),
       created_at: a.createdAt.toISOString(),
@@ -207,7 +212,7 @@ export function listEvents(db: Database, userId: string, leadId: string) {
   return asUser(db, userId, (tx) => listEventsIn(tx, userId, leadId));
 }
 
-async function listEventsIn(db: Queryable, userId: string, leadId: string) {
+async function listEventsIn(db: Queryable, userId: string, leadId: string): Promise<{ items: EventView[] }> {
   const { workflow } = await ownedWorkflow(db, userId, leadId);
   const rows = await db
     .select()
@@ -218,11 +223,11 @@ async function listEventsIn(db: Queryable, userId: string, leadId: string) {
     items: rows.map((e) => ({
       at: e.at.toISOString(),
       type: e.type,
-      step: e.step,
+      step: e.step as EventView["step"],
       attempt: e.attempt,
       from: e.from,
       to: e.to,
-      detail: e.detail ?? null,
+      detail: (e.detail ?? null) as EventView["detail"],
     })),
   };
 }

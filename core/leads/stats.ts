@@ -11,7 +11,6 @@ export const STATS_PERIODS = {
   "7d": 7 * 24 * 60 * 60 * 1000,
   "30d": 30 * 24 * 60 * 60 * 1000,
 } as const satisfies Record<StatsPeriod, number>;
-export const STATS_PERIOD_NAMES = Object.keys(STATS_PERIODS) as [StatsPeriod, ...StatsPeriod[]];
 
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const ms = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v)));

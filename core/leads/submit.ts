@@ -26,7 +26,7 @@ export const IDEMPOTENCY_WINDOW_HOURS = 24;
  * enqueues it later.
  */
 export async function submitLead(deps: SubmitDeps, userId: string, input: LeadInput): Promise<LeadDetail> {
-  return (await submitLeadOnce(deps, userId, input, null)).lead;
+  return (await submitLeadIdempotently(deps, userId, input, null)).lead;
 }
 
 /**
@@ -34,7 +34,7 @@ export async function submitLead(deps: SubmitDeps, userId: string, input: LeadIn
  * first lead (`replayed`), never a second workflow; the unique index on (user, key) serialises even two requests
  * sent at the same moment. The same key with a different body is a conflict.
  */
-export async function submitLeadOnce(
+export async function submitLeadIdempotently(
   deps: SubmitDeps,
   userId: string,
   input: LeadInput,

@@ -15,7 +15,13 @@ const verbatimText = (max: number) =>
     .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters` })
     .refine((s) => !s.includes("\u0000"), { message: "must not contain NUL characters" })
     // A lone surrogate has no UTF-8 form: stored, it would come back changed, so it is refused instead.
-    .refine((s) => s.isWellFormed(), { message: "must be well-formed Unicode text" });
+    .refine((s) => s.isWellFormed(), { message: "must be well-formed Unicode text" })
+    // What the refinements check, said to JSON Schema (whose lengths are code points too) for the API's document.
+    .meta({
+      minLength: 1,
+      maxLength: max,
+      description: "Stored exactly as sent; not empty or only whitespace.",
+    });
 
 export const leadInput = z.strictObject({
   name: verbatimText(200),

@@ -1,9 +1,10 @@
-import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import type { ApiDeps, AppEnv } from "./env.ts";
+import type { ApiDeps } from "./context.ts";
+import { openApiDocument } from "./document.ts";
 import { errorResponse, onError } from "./errors.ts";
 import { requestContext } from "./middleware/context.ts";
+import { router } from "./router.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -12,9 +13,14 @@ import { statsRoutes } from "./routes/stats.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** The HTTP API: small routers composed here; handlers only translate HTTP to core calls. */
+/**
+ * The HTTP API: small routers composed here; handlers only translate HTTP to core calls. Every route is declared
+ * with createRoute, so GET /openapi.json describes exactly what is mounted.
+ */
 export function createApp(deps: ApiDeps) {
-  return new Hono<AppEnv>()
+  const app = router();
+  const document = openApiDocument(app);
+  return app
     .use(requestContext(deps))
     .use(secureHeaders({ contentSecurityPolicy: undefined }))
     .use(
@@ -25,7 +31,7 @@ export function createApp(deps: ApiDeps) {
       }),
     )
     .route("/", healthRoutes)
-    .route("/", docsRoutes)
+    .route("/", docsRoutes(document))
     .route("/auth", authRoutes)
     .route("/leads", leadRoutes)
     .route("/stats", statsRoutes)

@@ -7,7 +7,7 @@ import { createApiMetrics } from "@leadflow/core/metrics";
 import type { StepQueue } from "@leadflow/core/queue/port";
 import type { RateLimitStore } from "@leadflow/core/rate-limits/port";
 import { sql } from "drizzle-orm";
-import type { ApiDeps, ReadinessChecks } from "./env.ts";
+import type { ApiDeps, ReadinessChecks } from "./context.ts";
 
 /** The clients one deployment chose: the processes' (deps.ts) or Lambda's (functions/lambda/api.ts). */
 export interface ApiAdapters {

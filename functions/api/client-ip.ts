@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
-import type { AppEnv } from "./env.ts";
+import type { AppEnv } from "./context.ts";
 
 /** The header the web server proves itself with (FORWARDING_SECRET), so its X-Forwarded-For is believed. */
 export const FORWARDING_SECRET_HEADER = "x-leadflow-forwarding-secret";

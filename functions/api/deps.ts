@@ -4,7 +4,7 @@ import { postgresRateLimitStore } from "@leadflow/core/rate-limits/postgres";
 import { redisRateLimitStore } from "@leadflow/core/rate-limits/redis";
 import { Redis } from "ioredis";
 import { assembleApiDeps, connectApiDatabase } from "./assemble-deps.ts";
-import type { ApiDeps } from "./env.ts";
+import type { ApiDeps } from "./context.ts";
 
 /**
  * The API's clients in a process or container, as the configuration names them. Redis is connected only where

@@ -9,10 +9,12 @@ export type ApiErrorCode =
   | DomainErrorCode
   | "invalid_json"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "unauthorized"
   | "internal";
 
-const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
+/** Each code's one status: the OpenAPI document declares a route's errors by their codes through this table. */
+export const ERROR_STATUS = {
   invalid_json: 400,
   validation_failed: 400,
   unauthorized: 401,
@@ -22,14 +24,28 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   not_failed: 409,
   retry_limit: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   idempotency_conflict: 422,
   rate_limited: 429,
   internal: 500,
   service_unavailable: 503,
-};
+} as const satisfies Record<ApiErrorCode, ContentfulStatusCode>;
 
 export function errorResponse(c: Context, code: ApiErrorCode, message: string, details?: unknown) {
-  return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, STATUS[code]);
+  return c.json(
+    { error: { code, message, ...(details === undefined ? {} : { details }) } },
+    ERROR_STATUS[code],
+  );
+}
+
+/** An answer in the envelope, thrown from a handler: its route's declared answers stay the typed ones. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  constructor(code: ApiErrorCode, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+  }
 }
 
 export function zodDetails(error: ZodError) {
@@ -39,11 +55,16 @@ export function zodDetails(error: ZodError) {
 /** Anything thrown becomes the envelope; an unexpected error is logged in full and answered without detail. */
 export function onError(err: Error, c: Context) {
   if (err instanceof DomainError) return errorResponse(c, err.code, err.message, err.details);
+  if (err instanceof ApiError) return errorResponse(c, err.code, err.message);
   if (err instanceof HTTPException) {
     if (err.status === 400 && /json/i.test(err.message)) {
       return errorResponse(c, "invalid_json", "The request body is not valid JSON.");
     }
     if (err.status === 413) return errorResponse(c, "payload_too_large", "The request body is too large.");
+    // @hono/zod-openapi's media-type gate: a JSON route sent another content type, or a body without one.
+    if (err.status === 415) {
+      return errorResponse(c, "unsupported_media_type", "The request body must be application/json.");
+    }
     if (err.status === 401) return errorResponse(c, "unauthorized", "A valid bearer token is required.");
   }
   if (isDatabaseUnavailable(err)) {

@@ -1,20 +1,14 @@
-import { zValidator } from "@hono/zod-validator";
-import type { ValidationTargets } from "hono";
-import type { ZodType } from "zod";
+import type { Hook } from "@hono/zod-openapi";
+import type { AppEnv } from "./context.ts";
 import { errorResponse, zodDetails } from "./errors.ts";
 
-/** zod validation whose failures answer in our envelope, with every field path. */
-export const validate = <Target extends keyof ValidationTargets, Schema extends ZodType>(
-  target: Target,
-  schema: Schema,
-) =>
-  zValidator(target, schema, (result, c) => {
-    if (!result.success) {
-      return errorResponse(
-        c,
-        "validation_failed",
-        "The request is invalid.",
-        zodDetails(result.error as never),
-      );
-    }
-  });
+/**
+ * Every router's defaultHook: a request that fails its route's zod schemas answers 400 `validation_failed` with
+ * each field path and problem, the envelope the API has always given. A path parameter that fails (a lead id that
+ * is not a uuid) names nothing the caller has: 404 `not_found`, the same answer as another user's lead.
+ */
+export const validationFailed: Hook<unknown, AppEnv, string, Response | undefined> = (result, c) => {
+  if (result.success) return undefined;
+  if (result.target === "param") return errorResponse(c, "not_found", "No such resource.");
+  return errorResponse(c, "validation_failed", "The request is invalid.", zodDetails(result.error as never));
+};

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { loadConfig } from "@leadflow/core/config";
 import { createApp } from "../../functions/api/app.ts";
 import { createApiDeps } from "../../functions/api/deps.ts";
+import { checkContract } from "./contract.ts";
 
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
 
@@ -40,6 +41,15 @@ export async function startTestApi(env: Record<string, string> = {}) {
     } catch {
       json = null;
     }
+    // Every answer the suite receives is held to the served OpenAPI document, so drift fails the test that saw it.
+    const contentType = res.headers.get("content-type");
+    await checkContract(app, {
+      method,
+      path,
+      status: res.status,
+      contentType,
+      json: text ? json : undefined,
+    });
     return { status: res.status, headers: res.headers, json, text };
   }
 

@@ -1,6 +1,6 @@
 import { isRevoked } from "@leadflow/core/auth/revocation";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 
 /**

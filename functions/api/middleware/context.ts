@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createMiddleware } from "hono/factory";
-import type { ApiDeps, AppEnv } from "../env.ts";
+import type { ApiDeps, AppEnv } from "../context.ts";
 
 /** Puts the dependencies, a request id and a request-scoped logger on every request, and measures it. */
 export const requestContext = (deps: ApiDeps) =>

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { clientIp } from "../client-ip.ts";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 
 const WINDOW_MS = 60_000;
@@ -63,19 +63,20 @@ export const rateLimit = (
  * Counts only the requests the handler refused (a 4xx answer), and refuses more once `limit(c)` of them fell in
  * the window: for a per-account limit, so its owner's sign-ins never spend it. Each attempt is counted first and
  * given back unless it failed (or was refused over the limit), so attempts sent in parallel cannot all pass a
- * limit they would exceed together.
+ * limit they would exceed together. A request whose key is null (nothing to count it against) passes uncounted.
  */
 export const failureLimit = (
   name: string,
   limit: (c: Context<AppEnv>) => number,
-  key: (c: Context<AppEnv>) => string | Promise<string>,
+  key: (c: Context<AppEnv>) => string | null | Promise<string | null>,
   whenDown: StoreDown = "open",
 ) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const { rateLimits } = c.var.deps;
-    let counter: string;
+    const part = await key(c);
+    if (part === null) return next();
+    const counter = `${name}:${part}`;
     try {
-      counter = `${name}:${await key(c)}`;
       const { count, resetMs } = await rateLimits.hit(counter, WINDOW_MS);
       if (count > limit(c)) {
         await rateLimits.refund(counter);

@@ -22,6 +22,7 @@ export interface ApiDeps {
   metrics: ApiMetrics;
 }
 
+/** Hono's context types: what every request carries once requestContext and requireUser have run. */
 export interface AppEnv {
   Variables: {
     deps: ApiDeps;
