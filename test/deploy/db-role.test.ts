@@ -4,14 +4,15 @@ import { leads } from "@leadflow/core/db/schema";
 import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileEnv } from "../support/isolation.ts";
 
 // How the Lambdas work as leadflow_worker behind RDS Proxy (which refuses the `-c role=` start-up parameter):
 // SET ROLE on each new pooled connection before it serves anything. Against the run's real PostgreSQL, whose
 // login user (`postgres`) is a superuser that row-level security does not restrict: a query that ran as it would
 // be exactly the leak this guards against.
 
-const url = inject("databaseUrl");
+const url = fileEnv("DATABASE_URL");
 const PROBE = `role_probe_${randomUUID().replaceAll("-", "")}`;
 let admin: pg.Client;
 
