@@ -99,9 +99,12 @@ describe("rate limits", () => {
   let api: TestApi;
   beforeAll(async () => {
     // Its own key prefix: other suites' logins in the same minute must not count against this one's small limit.
+    // TRUST_PROXY: each request's X-Forwarded-For is its address, so the per-email limit is the only one a
+    // burst from many addresses can meet (without it every request shares one address and its limit).
     api = await startTestApi({
       AUTH_RATE_LIMIT: "3",
       LEADS_RATE_LIMIT: "4",
+      TRUST_PROXY: "1",
       REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits`,
     });
   });
@@ -122,6 +125,13 @@ describe("rate limits", () => {
     expect(last!.json.error.code).toBe("rate_limited");
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(Number(last!.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    // Another email, even from an address the victim's burst used, still gets its own answer.
+    const bystander = await api.call("POST", "/auth/login", {
+      body: { email: `bystander-${Date.now()}@example.test`, password: "wrong password" },
+      headers: { "x-forwarded-for": "198.51.100.0" },
+    });
+    expect(bystander.status).toBe(401);
+    expect(bystander.json.error.code).toBe("invalid_credentials");
   });
 
   it("counts an account's failed logins only: its owner signing in again and again is never locked out", async () => {
