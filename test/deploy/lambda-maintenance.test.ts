@@ -18,23 +18,18 @@ afterEach(() => {
   vi.resetModules();
 });
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 describe("the migrate Lambda", () => {
   // A database that does not exist yet, as on a stage's first deploy; under this file's name, so the run's
   // cleaners drop it if this file cannot.
   const fileDatabase = new URL(fileEnv("DATABASE_URL"));
   const freshName = `${decodeURIComponent(fileDatabase.pathname.slice(1))}_fresh`;
   const freshUrl = Object.assign(new URL(fileDatabase), { pathname: `/${freshName}` }).toString();
-  afterAll(() => dropDatabase(freshName));
+  // Connects lazily: the database exists by its first query.
+  const fresh = new pg.Pool({ connectionString: freshUrl, max: 1 });
+  afterAll(async () => {
+    await fresh.end();
+    await dropDatabase(freshName);
+  });
 
   it("creates and migrates an empty stage's database, and a second deploy changes nothing", async () => {
     Object.assign(process.env, {
@@ -45,15 +40,14 @@ describe("the migrate Lambda", () => {
     const { handler } = await import("../../functions/lambda/migrate.ts");
 
     expect(await handler()).toMatchObject({ status: "migrated", ms: expect.any(Number) });
-    const applied = () =>
-      withClient(freshUrl, async (client) => {
-        const migrations = await client.query("select hash from drizzle.__drizzle_migrations order by id");
-        const forced = await client.query<{ relname: string }>(
-          `select relname from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r'
-              and relrowsecurity and relforcerowsecurity order by relname`,
-        );
-        return { migrations: migrations.rows, forced: forced.rows.map((r) => r.relname) };
-      });
+    const applied = async () => {
+      const migrations = await fresh.query("select hash from drizzle.__drizzle_migrations order by id");
+      const forced = await fresh.query<{ relname: string }>(
+        `select relname from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r'
+            and relrowsecurity and relforcerowsecurity order by relname`,
+      );
+      return { migrations: migrations.rows, forced: forced.rows.map((r) => r.relname) };
+    };
     const first = await applied();
     expect(first.migrations).toHaveLength(journal.entries.length);
     expect(first.forced).toEqual(
