@@ -10,14 +10,15 @@ import {
 } from "@leadflow/core/db/schema";
 import { asUser, WORKER_ROLE } from "@leadflow/core/db/scoped";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleLead } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 import { type Pipeline, startPipeline } from "./support/pipeline.ts";
 
 // The API and the worker as they run with DATABASE_APP_URL: logged in as leadflow_app, which is neither superuser
 // nor owner, so row-level security binds every query they make (a superuser bypasses it even when FORCEd).
 
-const ownerUrl = inject("databaseUrl");
+const ownerUrl = fileEnv("DATABASE_URL");
 const appUrl = appRoleUrl(ownerUrl);
 let pipeline: Pipeline;
 let owner: pg.Client;

@@ -2,9 +2,10 @@ import { Writable } from "node:stream";
 import { loadConfig } from "@leadflow/core/config";
 import { createLogger } from "@leadflow/core/logger";
 import { STEP_NAMES, type StepName } from "@leadflow/core/schemas/workflow";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker } from "../functions/worker/worker.ts";
 import { sampleLead, startTestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 import { type Pipeline, startPipeline } from "./support/pipeline.ts";
 
 // STEP_MAX_ATTEMPTS 3 and STEP_MAX_REASKS 2 come from the pipeline: an invalid answer every time is 3 calls,
@@ -138,7 +139,7 @@ describe("the retry rate limit", () => {
   it("counts POST /leads/:id/retry per user, apart from submissions, and answers 429 with Retry-After", async () => {
     const api = await startTestApi({
       LEADS_RATE_LIMIT: "3",
-      REDIS_PREFIX: `${inject("redisPrefix")}-retrylimit`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-retrylimit`,
     });
     try {
       const { token: own } = await api.signup();
@@ -208,7 +209,7 @@ describe("a refused write after the claim", () => {
       },
     });
     const env = {
-      REDIS_PREFIX: `${inject("redisPrefix")}-refused`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-refused`,
       LLM_PROVIDER: "simulator",
       OPENAI_BASE_URL: pipeline.simulator.url,
       STEP_BACKOFF_BASE_MS: "20",

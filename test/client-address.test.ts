@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardedClient } from "../functions/api/client-ip.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 // A caller picks whatever X-Forwarded-For it likes; each proxy we run appends the address it saw. So only the
 // entries our proxies wrote are the caller's address, counted from the right (TRUST_PROXY hops).
@@ -28,7 +29,7 @@ describe("X-Forwarded-For counted from the right (TRUST_PROXY hops)", () => {
         api = await startTestApi({
           TRUST_PROXY: hops,
           AUTH_RATE_LIMIT: "2",
-          REDIS_PREFIX: `${inject("redisPrefix")}-xff${hops}`,
+          REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-xff${hops}`,
         });
       });
       afterAll(() => api.close());

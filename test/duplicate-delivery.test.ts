@@ -1,9 +1,10 @@
 import { createLlmClient } from "@leadflow/core/llm/client";
 import { createBullmqStepQueue } from "@leadflow/core/queue/bullmq";
 import { runStep, type StepRunnerDeps } from "@leadflow/core/workflow/run-step";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 // No worker runs in this suite: the test itself plays the queue and delivers the same job more than once.
 let api: TestApi;
@@ -12,7 +13,7 @@ let deps: StepRunnerDeps;
 let queue: ReturnType<typeof createBullmqStepQueue>;
 beforeAll(async () => {
   simulator = await startSimulator({ port: 0 });
-  const prefix = `${inject("redisPrefix")}-dup`;
+  const prefix = `${fileEnv("REDIS_PREFIX")}-dup`;
   api = await startTestApi({ REDIS_PREFIX: prefix });
   queue = createBullmqStepQueue({ redisUrl: api.config.REDIS_URL, prefix });
   deps = {

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createLogger } from "@leadflow/core/logger";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../functions/api/app.ts";
 import { READINESS_CACHE_MS } from "../functions/api/routes/health.ts";
 import { startWorker } from "../functions/worker/worker.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 // What the API shows of itself: its metrics, its readiness, its model, and what its logs keep of a failure.
 
@@ -36,7 +37,7 @@ describe("/metrics with METRICS_TOKEN", () => {
         ...process.env,
         NODE_ENV: "test",
         METRICS_TOKEN,
-        REDIS_PREFIX: `${inject("redisPrefix")}-mt`,
+        REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-mt`,
       }),
       createLogger({ level: "silent", name: "metrics-token" }),
     );
@@ -103,7 +104,7 @@ describe("logs of a refused write", () => {
   let owner: pg.Client;
   const marker = `refused-${randomUUID()}`;
   beforeAll(async () => {
-    owner = new pg.Client({ connectionString: inject("databaseUrl") });
+    owner = new pg.Client({ connectionString: fileEnv("DATABASE_URL") });
     await owner.connect();
     // A write PostgreSQL refuses, for this test's leads only: a check on the name it sends.
     await owner.query(

@@ -8,9 +8,10 @@ import {
   rateLimitKeyDigest,
 } from "@leadflow/core/rate-limits/postgres";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../functions/api/app.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 describe("Idempotency-Key on POST /leads", () => {
   let api: TestApi;
@@ -98,10 +99,13 @@ describe("rate limits", () => {
   let api: TestApi;
   beforeAll(async () => {
     // Its own key prefix: other suites' logins in the same minute must not count against this one's small limit.
+    // TRUST_PROXY: each request's X-Forwarded-For is its address, so the per-email limit is the only one a
+    // burst from many addresses can meet (without it every request shares one address and its limit).
     api = await startTestApi({
       AUTH_RATE_LIMIT: "3",
       LEADS_RATE_LIMIT: "4",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits`,
+      TRUST_PROXY: "1",
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits`,
     });
   });
   afterAll(() => api.close());
@@ -121,13 +125,20 @@ describe("rate limits", () => {
     expect(last!.json.error.code).toBe("rate_limited");
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(Number(last!.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    // Another email, even from an address the victim's burst used, still gets its own answer.
+    const bystander = await api.call("POST", "/auth/login", {
+      body: { email: `bystander-${Date.now()}@example.test`, password: "wrong password" },
+      headers: { "x-forwarded-for": "198.51.100.0" },
+    });
+    expect(bystander.status).toBe(401);
+    expect(bystander.json.error.code).toBe("invalid_credentials");
   });
 
   it("counts an account's failed logins only: its owner signing in again and again is never locked out", async () => {
     const own = await startTestApi({
       AUTH_RATE_LIMIT: "3",
       TRUST_PROXY: "1",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits-own`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits-own`,
     });
     try {
       const owner = await own.signup();
@@ -162,7 +173,7 @@ describe("rate limits", () => {
     const parallel = await startTestApi({
       AUTH_RATE_LIMIT: "3",
       TRUST_PROXY: "1",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits-burst`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits-burst`,
     });
     try {
       const { email } = await parallel.signup();
@@ -184,7 +195,7 @@ describe("rate limits", () => {
     const api2 = await startTestApi({
       AUTH_RATE_LIMIT: "1000",
       LEADS_RATE_LIMIT: "4",
-      REDIS_PREFIX: `${inject("redisPrefix")}-limits2`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-limits2`,
     });
     try {
       const { token } = await api2.signup();

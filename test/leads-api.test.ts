@@ -1,11 +1,12 @@
 import { createBullmqStepQueue } from "@leadflow/core/queue/bullmq";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 
 let api: TestApi;
 beforeAll(async () => {
   // Queues of its own: the first test counts the classify jobs.
-  api = await startTestApi({ REDIS_PREFIX: `${inject("redisPrefix")}-leads-api` });
+  api = await startTestApi({ REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-leads-api` });
 });
 afterAll(() => api.close());
 

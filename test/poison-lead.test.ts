@@ -1,7 +1,8 @@
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
 import { type NodeChild, spawnWorker } from "../scripts/support/processes.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 import { waitFor } from "./support/wait.ts";
 
 const MAX_TAKEOVERS = 3;
@@ -22,7 +23,7 @@ describe("a poison lead: one that kills its worker on every delivery", () => {
     let poisonCalls = 0;
     let restarts = Promise.resolve();
     const env: Record<string, string> = {
-      REDIS_PREFIX: `${inject("redisPrefix")}-poison`,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-poison`,
       LLM_PROVIDER: "simulator",
       LLM_TIMEOUT_MS: "1000",
       STALE_STEP_MS: "1500",

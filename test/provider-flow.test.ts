@@ -6,14 +6,15 @@ import type { FlowLimits, ProviderFlow } from "@leadflow/core/llm/flow/port";
 import { postgresProviderFlow } from "@leadflow/core/llm/flow/postgres";
 import { redisProviderFlow } from "@leadflow/core/llm/flow/redis";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileEnv } from "./support/isolation.ts";
 
 let redis: Redis;
 let database: DatabaseHandle;
 beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
   // As the worker connects: its role may use the flow tables (and the API's may not).
-  database = connectDatabase(inject("databaseUrl"), 4, { role: WORKER_ROLE });
+  database = connectDatabase(fileEnv("DATABASE_URL"), 4, { role: WORKER_ROLE });
 });
 afterAll(async () => {
   redis.disconnect();
@@ -27,7 +28,7 @@ const stores: [string, (limits: FlowLimits) => ProviderFlow][] = [
     "redis",
     (limits) =>
       redisProviderFlow(redis, {
-        prefix: inject("redisPrefix"),
+        prefix: fileEnv("REDIS_PREFIX"),
         provider: randomUUID(),
         limits,
         random: noSpread,
@@ -81,7 +82,7 @@ describe.each(stores)("provider flow control in %s", (_name, make) => {
         ? memoryProviderFlow(limits, { random: () => 1 })
         : _name === "redis"
           ? redisProviderFlow(redis, {
-              prefix: inject("redisPrefix"),
+              prefix: fileEnv("REDIS_PREFIX"),
               provider: randomUUID(),
               limits,
               random: () => 1,
@@ -107,8 +108,8 @@ describe("shared by every caller", () => {
     const limits = { requestsPerMinute: 10, tokensPerMinute: null };
     const second = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
     try {
-      const a = redisProviderFlow(redis, { prefix: inject("redisPrefix"), provider, limits });
-      const b = redisProviderFlow(second, { prefix: inject("redisPrefix"), provider, limits });
+      const a = redisProviderFlow(redis, { prefix: fileEnv("REDIS_PREFIX"), provider, limits });
+      const b = redisProviderFlow(second, { prefix: fileEnv("REDIS_PREFIX"), provider, limits });
       const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).admit()));
       expect(results.filter((r) => r.ok)).toHaveLength(10);
     } finally {

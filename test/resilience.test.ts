@@ -1,10 +1,11 @@
 import { loadConfig } from "@leadflow/core/config";
 import { createLogger } from "@leadflow/core/logger";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../functions/simulator/server.ts";
 import { startWorker } from "../functions/worker/worker.ts";
 import { spawnWorker, startPrivateRedis } from "../scripts/support/processes.ts";
 import { sampleLead, startTestApi } from "./support/api.ts";
+import { fileEnv } from "./support/isolation.ts";
 import { waitFor } from "./support/wait.ts";
 
 let simulator: Simulator;
@@ -26,7 +27,11 @@ const workerEnv = () => ({
 describe("Redis down between commit and enqueue", () => {
   it("accepts the lead, says Redis is down, and completes the workflow once Redis is back empty", async () => {
     const redis = await startPrivateRedis();
-    const env = { ...workerEnv(), REDIS_URL: redis.url, REDIS_PREFIX: `${inject("redisPrefix")}-redisdown` };
+    const env = {
+      ...workerEnv(),
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-redisdown`,
+    };
     const api = await startTestApi(env);
     const worker = startWorker(
       loadConfig({ ...process.env, ...env }),
@@ -88,7 +93,7 @@ describe("a worker killed mid-step", () => {
   it("loses nothing: after a restart every workflow completes and no step completes twice", {
     timeout: 150_000,
   }, async () => {
-    const env = { ...workerEnv(), REDIS_PREFIX: `${inject("redisPrefix")}-kill` };
+    const env = { ...workerEnv(), REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-kill` };
     const api = await startTestApi(env);
     const { token } = await api.signup();
     let worker = spawnWorker(env);
@@ -159,7 +164,7 @@ describe("a worker killed mid-step", () => {
 
 describe("graceful shutdown", () => {
   it("finishes the step in hand on SIGTERM before the worker exits", { timeout: 60_000 }, async () => {
-    const env = { ...workerEnv(), REDIS_PREFIX: `${inject("redisPrefix")}-sigterm` };
+    const env = { ...workerEnv(), REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-sigterm` };
     const api = await startTestApi(env);
     const { token } = await api.signup();
     const worker = spawnWorker(env);

@@ -1,6 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
-import { revokedTokens } from "../db/schema.ts";
+import { revokedTokens, users } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
 import type { TokenClaims } from "./token.ts";
 
@@ -24,11 +24,17 @@ export async function revokeToken(db: Database, claims: TokenClaims): Promise<vo
   });
 }
 
-export async function isRevoked(db: Queryable, jti: string): Promise<boolean> {
-  const rows = await db
-    .select({ jti: revokedTokens.jti })
-    .from(revokedTokens)
-    .where(eq(revokedTokens.jti, jti))
-    .limit(1);
-  return rows.length > 0;
+/**
+ * Whether a verified token still stands for a session: its user still exists and it was not signed out. One
+ * statement for both: a deleted user's revocations go with it (on delete cascade), so without the user check its
+ * signed-out tokens would come back to life.
+ */
+export async function isSessionLive(
+  db: Queryable,
+  claims: Pick<TokenClaims, "userId" | "jti">,
+): Promise<boolean> {
+  const { rows } = await db.execute<{ live: boolean }>(sql`
+    select exists (select 1 from ${users} where ${users.id} = ${claims.userId})
+       and not exists (select 1 from ${revokedTokens} where ${revokedTokens.jti} = ${claims.jti}) as live`);
+  return rows[0]?.live === true;
 }

@@ -45,7 +45,9 @@ export function createTokenSigner(secret: string, ttlSeconds: number): TokenSign
           requiredClaims: ["sub", "exp", "iat", "jti"],
         });
         const { sub, jti, exp } = payload;
-        if (typeof sub !== "string" || !sub || typeof jti !== "string" || !UUID.test(jti)) return null;
+        // Both are ids we issued: anything else is not our token (and must not reach a uuid column as a 500).
+        if (typeof sub !== "string" || !UUID.test(sub) || typeof jti !== "string" || !UUID.test(jti))
+          return null;
         if (typeof exp !== "number") return null;
         return { userId: sub, jti, expiresAt: new Date(exp * 1000) };
       } catch (err) {

@@ -52,10 +52,15 @@ function dummyHash(cost: number) {
   return hash;
 }
 
+/**
+ * The user the email and password name, or `invalid_credentials`. `compare` is the bcrypt comparison; a test
+ * passes one that records its calls (and delegates) to see that an unknown email costs one comparison too.
+ */
 export async function logIn(
   db: Queryable,
   input: { email: string; password: string },
   bcryptCost: number,
+  compare: (password: string, hash: string) => Promise<boolean> = verifyPassword,
 ): Promise<PublicUser> {
   const email = normalizeEmail(input.email);
   const [row] = await db
@@ -63,7 +68,7 @@ export async function logIn(
     .from(users)
     .where(eq(sql`lower(${users.email})`, email))
     .limit(1);
-  const ok = await verifyPassword(input.password, row?.passwordHash ?? (await dummyHash(bcryptCost)));
+  const ok = await compare(input.password, row?.passwordHash ?? (await dummyHash(bcryptCost)));
   if (!row || !ok) throw new DomainError("invalid_credentials", "The email or password is incorrect.");
   return toPublic(row);
 }

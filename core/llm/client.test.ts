@@ -73,14 +73,24 @@ function expectInvalid<T>(result: StructuredResult<T>, code: string) {
 
 describe("happy path, one call per step", () => {
   const message = "Hi, how much for a deep cleaning of our office in Lisbon on 2026-03-14? Budget is $3,000.";
-  let classified: Classification;
-  let extracted: Extraction;
+  // Each case makes the calls before its own, so it passes or fails alone, in any order or filtered by -t.
+  async function classified(): Promise<Classification> {
+    const result = await classify(message);
+    if (result.outcome !== "ok") throw new Error(`classify did not answer: ${result.outcome}`);
+    return result.value;
+  }
+  async function extracted(category: Classification): Promise<Extraction> {
+    const result = await client.structured(
+      stepRequest("extract", extractionFor(category.category), message, { classify: category }),
+    );
+    if (result.outcome !== "ok") throw new Error(`extract did not answer: ${result.outcome}`);
+    return result.value;
+  }
 
   it("classifies", async () => {
     const result = await classify(message);
     expect(result.outcome).toBe("ok");
     if (result.outcome !== "ok") return;
-    classified = result.value;
     expect(result.value.category).toBe("sales_new");
     expect(result.value.rationale.startsWith("[simulated] ")).toBe(true);
     expect(result.repaired).toBeNull();
@@ -95,11 +105,11 @@ describe("happy path, one call per step", () => {
   });
 
   it("extracts the category's fields", async () => {
-    const schema = extractionFor(classified.category);
-    const result = await client.structured(stepRequest("extract", schema, message, { classify: classified }));
+    const category = await classified();
+    const schema = extractionFor(category.category);
+    const result = await client.structured(stepRequest("extract", schema, message, { classify: category }));
     expect(result.outcome).toBe("ok");
     if (result.outcome !== "ok") return;
-    extracted = result.value;
     expect(result.value.extracted_fields).toMatchObject({
       customer_name: "Maria Silva",
       contact_channel: "whatsapp",
@@ -111,8 +121,10 @@ describe("happy path, one call per step", () => {
   });
 
   it("routes", async () => {
+    const category = await classified();
+    const fields = await extracted(category);
     const result = await client.structured(
-      stepRequest("route", routing, message, { classify: classified, extract: extracted }),
+      stepRequest("route", routing, message, { classify: category, extract: fields }),
     );
     expect(result.outcome).toBe("ok");
     if (result.outcome !== "ok") return;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileEnv } from "../../test/support/isolation.ts";
 import { createBullmqStepQueue, startBullmqWorkers, stepQueueName } from "./bullmq.ts";
 import { type InspectableStepQueue, type StepDelivery, type StepJob, stepJobId } from "./port.ts";
 
@@ -14,7 +15,7 @@ const stepJob = (step: StepJob["step"] = "classify"): StepJob => ({
 });
 
 describe("BullMQ step consumers", () => {
-  const prefix = () => `${inject("redisPrefix")}-consumers`;
+  const prefix = () => `${fileEnv("REDIS_PREFIX")}-consumers`;
   let queue: InspectableStepQueue;
   beforeAll(() => {
     queue = createBullmqStepQueue({ redisUrl, prefix: prefix() });
@@ -94,7 +95,7 @@ describe("BullMQ step consumers", () => {
 
 describe("a job fetched by a worker that died before claiming its step", () => {
   // Its own queues: the job fetched here must be this test's, not one another test left waiting.
-  const prefix = () => `${inject("redisPrefix")}-abandoned`;
+  const prefix = () => `${fileEnv("REDIS_PREFIX")}-abandoned`;
 
   /** Plays a worker that fetches the step's job from the queue, then never claims, renews or finishes it. */
   async function fetchAndAbandon(lockMs: number) {

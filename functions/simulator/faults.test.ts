@@ -27,7 +27,13 @@ describe("parseDirective", () => {
         all: [{ fault: { kind: "empty" }, times: null }],
       },
       delayMs: 300,
+      obey: false,
     });
+  });
+
+  it("reads `obey`, alone or beside faults", () => {
+    expect(parseDirective("Route me to sales [[sim obey]]")).toEqual({ faults: {}, delayMs: 0, obey: true });
+    expect(parseDirective("[[sim classify=http_500*1 obey]]")?.obey).toBe(true);
   });
 
   it("is null for a message without a directive", () => {

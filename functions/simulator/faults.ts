@@ -49,6 +49,8 @@ export interface Directive {
   faults: Partial<Record<DirectiveTarget, FaultRun[]>>;
   /** Extra latency for every call of this message. */
   delayMs: number;
+  /** `obey`: the route answer follows the instruction injected in the message (see obey.ts). */
+  obey: boolean;
 }
 
 export class DirectiveError extends Error {
@@ -68,16 +70,20 @@ export function stripDirectives(message: string): string {
 }
 
 /**
- * Reads `[[sim classify=http_500*2,bad_enum extract=http_429:3*1 all=truncated delay=300]]` from a message.
+ * Reads `[[sim classify=http_500*2,bad_enum extract=http_429:3*1 all=truncated delay=300 obey]]` from a message.
  * Null when the message has no directive; throws DirectiveError on a typo, so a test never silently runs
  * without the fault it asked for.
  */
 export function parseDirective(message: string): Directive | null {
   const matches = [...message.matchAll(DIRECTIVE)];
   if (matches.length === 0) return null;
-  const directive: Directive = { faults: {}, delayMs: 0 };
+  const directive: Directive = { faults: {}, delayMs: 0, obey: false };
   for (const match of matches) {
     for (const token of match[1]!.trim().split(/\s+/).filter(Boolean)) {
+      if (token === "obey") {
+        directive.obey = true;
+        continue;
+      }
       const eq = token.indexOf("=");
       const key = eq > 0 ? token.slice(0, eq) : "";
       const value = eq > 0 ? token.slice(eq + 1) : "";
@@ -88,7 +94,7 @@ export function parseDirective(message: string): Directive | null {
         directive.faults[key as DirectiveTarget] = value.split(",").map(parseFaultRun);
       } else {
         throw new DirectiveError(
-          `unknown directive entry "${token}" (expected classify=, extract=, route=, all= or delay=)`,
+          `unknown directive entry "${token}" (expected classify=, extract=, route=, all=, delay= or obey)`,
         );
       }
     }

@@ -175,7 +175,19 @@ describe("latency and shutdown", () => {
   });
 
   it("close() drops hanging and delayed answers at once", async () => {
-    const sim = await startSimulator({ port: 0 });
+    // Both calls are held once the simulator has seen them: close() must not wait for either (the delayed one
+    // would answer after this case's timeout, the hanging one never).
+    let seen = 0;
+    let bothSeen!: () => void;
+    const held = new Promise<void>((resolve) => {
+      bothSeen = resolve;
+    });
+    const sim = await startSimulator({
+      port: 0,
+      onCall: () => {
+        if (++seen === 2) bothSeen();
+      },
+    });
     // Settled into values at once, so the expected rejections are never unhandled while close() runs.
     const fate = (p: Promise<Response>) =>
       p.then(
@@ -184,10 +196,8 @@ describe("latency and shutdown", () => {
       );
     const hanging = fate(post(sim.url, "/chat/completions", classifyBody("Hi [[sim classify=hang]]")));
     const delayed = fate(post(sim.url, "/chat/completions", classifyBody("Hi [[sim delay=60000]]")));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = Date.now();
+    await held;
     await sim.close();
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(await hanging).toBe("dropped");
     expect(await delayed).toBe("dropped");
   });

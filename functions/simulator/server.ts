@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Routing } from "@leadflow/core/schemas/routing";
 import { STEP_NAMES, type StepName } from "@leadflow/core/schemas/workflow";
 import { answerFor } from "./answers.ts";
 import {
@@ -17,6 +18,7 @@ import {
   type Reply,
 } from "./faults.ts";
 import { latencySampler } from "./latency.ts";
+import { obeyedRouting } from "./obey.ts";
 import {
   DEFAULT_SETTINGS,
   mergeSettings,
@@ -110,7 +112,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       remotePort: req.socket.remotePort,
     });
 
-    const answer = answerFor(call.step, call) as unknown as Record<string, unknown>;
+    const honest = answerFor(call.step, call);
+    const obeyed =
+      directive?.obey && call.step === "route" ? obeyedRouting(call.lead.message, honest as Routing) : honest;
+    const answer = obeyed as unknown as Record<string, unknown>;
     if (settings.schemaMode === "non_enforcing") obeyOutOfSchemaAsk(call.step, call.lead.message, answer);
     const reply = fault
       ? faultReply(fault, {

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { promisify } from "node:util";
 import { startFauxqs } from "fauxqs";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { startSimulator } from "../../functions/simulator/server.ts";
 import { bundleBytes, LAMBDA_DIST, LAMBDA_FUNCTIONS } from "../../scripts/build-lambda.ts";
 
@@ -12,10 +12,13 @@ const root = new URL("../../", import.meta.url).pathname;
 const MAX_BYTES = 1_500_000;
 
 describe("npm run build:lambda", () => {
-  it("produces one self-contained ESM bundle per function, each under 1.5 MB", {
-    timeout: 120_000,
-  }, async () => {
+  // Built once for the file, before any case: each case reads dist/ as this build left it, never as an
+  // earlier case did (or, run alone, as a stale build from another day did).
+  beforeAll(async () => {
     await run("npm", ["run", "build:lambda"], { cwd: root });
+  }, 120_000);
+
+  it("produces one self-contained ESM bundle per function, each under 1.5 MB", async () => {
     const sizes: Record<string, { bytes: number; entryBytes: number }> = {};
     for (const name of LAMBDA_FUNCTIONS) sizes[name] = await bundleBytes(name);
     console.log(

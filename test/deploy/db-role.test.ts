@@ -2,22 +2,34 @@ import { randomUUID } from "node:crypto";
 import { connectDatabase, type DatabaseHandle, pgErrorCode } from "@leadflow/core/db/client";
 import { leads } from "@leadflow/core/db/schema";
 import { WORKER_ROLE } from "@leadflow/core/db/scoped";
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileEnv } from "../support/isolation.ts";
 
 // How the Lambdas work as leadflow_worker behind RDS Proxy (which refuses the `-c role=` start-up parameter):
 // SET ROLE on each new pooled connection before it serves anything. Against the run's real PostgreSQL, whose
 // login user (`postgres`) is a superuser that row-level security does not restrict: a query that ran as it would
 // be exactly the leak this guards against.
 
-const url = inject("databaseUrl");
+const url = fileEnv("DATABASE_URL");
 const PROBE = `role_probe_${randomUUID().replaceAll("-", "")}`;
 let admin: pg.Client;
+/** Two users with a lead each, written as the login user: what the worker's role must see all of. */
+let seededUsers: string[];
 
 beforeAll(async () => {
   admin = new pg.Client({ connectionString: url });
   await admin.connect();
+  const seeded = await admin.query<{ id: string }>(
+    "insert into users (email, password_hash) values ($1, 'x'), ($2, 'x') returning id",
+    [`role-a-${randomUUID()}@example.test`, `role-b-${randomUUID()}@example.test`],
+  );
+  seededUsers = seeded.rows.map((r) => r.id);
+  await admin.query(
+    "insert into leads (user_id, name, contact_channel, message) select id, 'seed', 'email', 'hi' from users where id = any($1)",
+    [seededUsers],
+  );
   // Written by a query only if it runs: no role but the login user may touch it (the migrations' default
   // privileges would grant the app's roles the tables their user creates, so take those back).
   await admin.query(`create table ${PROBE} (who text not null, app text)`);
@@ -77,8 +89,12 @@ describe("assumeRole: set-role", () => {
         expect(pgErrorCode(refused)).toBe("42501");
         const hidden = await pool.query(`select * from ${PROBE}`).catch((err: unknown) => err);
         expect(pgErrorCode(hidden)).toBe("42501");
-        // And its row-level security policies: the worker's sees every user's leads (the query works at all).
-        expect(Array.isArray(await db.select({ id: leads.id }).from(leads).limit(1))).toBe(true);
+        // And its row-level security policies: the worker's sees every user's leads.
+        const seen = await db
+          .select({ userId: leads.userId })
+          .from(leads)
+          .where(inArray(leads.userId, seededUsers));
+        expect(new Set(seen.map((r) => r.userId))).toEqual(new Set(seededUsers));
 
         // Taken by a SET in the session, not by a start-up parameter (which RDS Proxy refuses): the session's
         // default is still the login user, which RESET ROLE returns to. (No code of ours resets roles.)

@@ -173,27 +173,34 @@ async function deliver(step: StepName, records: SQSRecord[]) {
 
 const lead = async (token: string, leadId: string) => (await api("GET", `/leads/${leadId}`, { token })).json;
 
-let token: string;
-let completed: { leadId: string; workflowId: string; classify: SQSRecord };
+/** Submits a lead and delivers its classify, extract and route messages in turn, checking each hand-on. */
+async function carryToCompletion(token: string) {
+  const { leadId, workflowId } = await submit(token);
+  expect((await lead(token, leadId)).workflow.status).toBe("pending");
+
+  const [classify, ...more] = await take("classify", workflowId);
+  expect(more).toEqual([]);
+  expect(JSON.parse(classify!.body)).toEqual({ workflowId, step: "classify", run: 1, try: 1 });
+  expect(await deliver("classify", [classify!])).toEqual({ batchItemFailures: [] });
+
+  const extract = await take("extract", workflowId);
+  expect(JSON.parse(extract[0]!.body)).toEqual({ workflowId, step: "extract", run: 1, try: 1 });
+  expect(await deliver("extract", extract)).toEqual({ batchItemFailures: [] });
+
+  const route = await take("route", workflowId);
+  expect(await deliver("route", route)).toEqual({ batchItemFailures: [] });
+  return { leadId, workflowId, classify: classify! };
+}
 
 describe("Lambda handlers", () => {
-  it("carry a lead submitted through the API handler through classify, extract and route to completed", async () => {
+  // One user for the cases below; each case makes the leads and messages it works on itself.
+  let token: string;
+  beforeAll(async () => {
     token = await signup();
-    const { leadId, workflowId } = await submit(token);
-    expect((await lead(token, leadId)).workflow.status).toBe("pending");
+  });
 
-    const [classify, ...more] = await take("classify", workflowId);
-    expect(more).toEqual([]);
-    expect(JSON.parse(classify!.body)).toEqual({ workflowId, step: "classify", run: 1, try: 1 });
-    expect(await deliver("classify", [classify!])).toEqual({ batchItemFailures: [] });
-
-    const extract = await take("extract", workflowId);
-    expect(JSON.parse(extract[0]!.body)).toEqual({ workflowId, step: "extract", run: 1, try: 1 });
-    expect(await deliver("extract", extract)).toEqual({ batchItemFailures: [] });
-
-    const route = await take("route", workflowId);
-    expect(await deliver("route", route)).toEqual({ batchItemFailures: [] });
-
+  it("carry a lead submitted through the API handler through classify, extract and route to completed", async () => {
+    const { leadId } = await carryToCompletion(token);
     const done = await lead(token, leadId);
     expect(done.workflow.status).toBe("completed");
     expect(done.workflow.error).toBeNull();
@@ -203,10 +210,10 @@ describe("Lambda handlers", () => {
       ["route", "completed", 1],
     ]);
     expect(done.workflow.steps[2].output.routing_decision).toBeTruthy();
-    completed = { leadId, workflowId, classify: classify! };
   });
 
   it("run a redelivered message's step once: no model call, no attempt, no second hand-on", async () => {
+    const completed = await carryToCompletion(token);
     const callsBefore = simulator.stats().byStep.classify;
     const before = await lead(token, completed.leadId);
     const attemptsBefore = (await api("GET", `/leads/${completed.leadId}/attempts`, { token })).json.items;
@@ -301,6 +308,7 @@ describe("Lambda handlers", () => {
   });
 
   it("leave a workflow failed with a reason when its message lands in the DLQ, and let the user retry it", async () => {
+    const completed = await carryToCompletion(token);
     const { leadId, workflowId } = await submit(token);
     const [classify] = await take("classify", workflowId);
     // The message exhausted its receives (say the database was away each time) and SQS moved it to the DLQ.

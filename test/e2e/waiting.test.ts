@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../support/wait.ts";
 import { type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
@@ -40,8 +41,19 @@ describe("a workflow held back by the provider's Retry-After (Chromium)", () => 
     };
 
     // The first lead's first call gets a 429 asking for 6 s: every call to the provider pauses that long.
-    await submit("Quote for a hedge [[sim classify=http_429:6*1]]");
-    await new Promise((r) => setTimeout(r, 300));
+    const first = await submit("Quote for a hedge [[sim classify=http_429:6*1]]");
+    // The 429 must have come back before the second lead is sent, or that one might be called first.
+    await waitFor(
+      async () => {
+        const res = await fetch(`${stack.apiUrl}/leads/${first}/attempts`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const { items } = (await res.json()) as { items: { error: { code: string } | null }[] };
+        return items.some((a) => a.error?.code === "LLM_RATE_LIMITED") ? true : undefined;
+      },
+      5_000,
+      "the first lead's 429",
+    );
     const held = await submit("Quote for a fence, please");
 
     await page.goto(`${stack.webUrl}/leads/${held}`);

@@ -1,9 +1,9 @@
 import { loadConfig } from "@leadflow/core/config";
 import { createLogger } from "@leadflow/core/logger";
-import { inject } from "vitest";
 import { type Simulator, startSimulator } from "../../functions/simulator/server.ts";
 import { startWorker } from "../../functions/worker/worker.ts";
 import { startTestApi, type TestApi } from "./api.ts";
+import { fileEnv } from "./isolation.ts";
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
@@ -14,7 +14,7 @@ export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 export async function startPipeline(name: string, env: Record<string, string> = {}) {
   const simulator: Simulator = await startSimulator({ port: 0 });
   const suiteEnv = {
-    REDIS_PREFIX: `${inject("redisPrefix")}-${name}`,
+    REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-${name}`,
     LLM_PROVIDER: "simulator",
     OPENAI_BASE_URL: simulator.url,
     LLM_TIMEOUT_MS: "2000",

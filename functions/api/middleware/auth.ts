@@ -1,17 +1,17 @@
-import { isRevoked } from "@leadflow/core/auth/revocation";
+import { isSessionLive } from "@leadflow/core/auth/revocation";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 
 /**
- * Every lead route needs a valid bearer token that was not signed out (POST /auth/logout); the user id it names
- * scopes every query after it.
+ * Every lead route needs a valid bearer token that was not signed out (POST /auth/logout) and whose user still
+ * exists; the user id it names scopes every query after it.
  */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
   const claims = match ? await c.var.deps.tokens.verify(match[1]!) : null;
-  if (!claims || (await isRevoked(c.var.deps.database.db, claims.jti))) {
+  if (!claims || !(await isSessionLive(c.var.deps.database.db, claims))) {
     c.header("WWW-Authenticate", 'Bearer realm="leadflow"');
     return errorResponse(c, "unauthorized", "A valid bearer token is required.");
   }
