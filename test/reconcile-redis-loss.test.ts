@@ -45,8 +45,7 @@ afterAll(async () => {
 /** Redis restarting empty, as far as this suite's queues can tell: every key under their prefix is gone. */
 const loseRedis = () => deleteRedisKeys(api.config.REDIS_URL, api.config.REDIS_PREFIX);
 
-const queuedIds = async (step: StepName) =>
-  (await queue.queues[step].getJobs(["waiting", "delayed", "prioritized"])).map((job) => job.id);
+const queuedIds = async (step: StepName) => (await queue.pendingJobIds(step)) ?? [];
 
 const reasons = (never_enqueued: number, retry_lost: number) => ({
   requeued: never_enqueued + retry_lost,

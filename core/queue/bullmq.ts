@@ -105,6 +105,10 @@ export function createBullmqStepQueue(options: BullmqOptions): InspectableStepQu
       // BullMQ names each worker's connection after its queue (CLIENT SETNAME), so Redis's client list tells.
       return Math.min(...(await Promise.all(Object.values(queues).map((q) => q.getWorkersCount()))));
     },
+    async pendingJobIds(step) {
+      const jobs = await queues[step].getJobs(["waiting", "delayed", "prioritized"]);
+      return jobs.flatMap((job) => (job.id ? [job.id] : []));
+    },
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));
       connection.disconnect();

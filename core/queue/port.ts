@@ -66,6 +66,11 @@ export interface StepQueueInspection {
    * at up to 8 slots); null where consumers are not the queue's to know (SQS: Lambda's pollers belong to AWS).
    */
   consumers(): Promise<number | null>;
+  /**
+   * Ids of one step's jobs that wait to be delivered (waiting or delayed), for checks that the right job is
+   * queued; null where the queue cannot list its messages without receiving them (SQS).
+   */
+  pendingJobIds(step: StepName): Promise<string[] | null>;
 }
 
 export type InspectableStepQueue = StepQueue & StepQueueInspection;

@@ -108,6 +108,9 @@ export function createSqsStepQueue(options: SqsStepQueueOptions): SqsStepQueue {
     async consumers() {
       return null;
     },
+    async pendingJobIds() {
+      return null;
+    },
     async close() {
       // Nothing to release: each call is one fetch, over Node's shared connection pool.
     },
