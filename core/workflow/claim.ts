@@ -55,7 +55,11 @@ export async function claimStep(
         and w.run = ${job.run} and w.status in ('pending', 'processing')
         and s.transient_failures = ${job.try - 1}
         and (s.status = 'not_started'
-             or (s.status = 'processing' and (s.lease_until is null or s.lease_until < now())))
+             or (s.status = 'processing' and s.lease_until is null)
+             -- A lapsed lease is taken over only by the reconciler's own job, which waits a spread while: the
+             -- queue's redelivery of a dead worker's jobs would run them all together again, and a healthy lead
+             -- that shared a worker with a poison one would die with it each time.
+             or (s.status = 'processing' and s.lease_until < now() and ${job.takeover !== undefined}::boolean))
       for update of s skip locked
     ),
     claimed as (
