@@ -252,3 +252,28 @@ export const revokedTokens = pgTable(
   },
   (t) => [index("revoked_tokens_expires_idx").on(t.expiresAt)],
 );
+
+/**
+ * Machine clients' API keys (`lf_…`). Only the SHA-256 digest of a key is kept: a key carries 192 random bits, so
+ * a digest lookup is as safe as a slow hash and costs no bcrypt per request. `revoked_at` keeps a deleted key's
+ * row (its prefix stays recognisable in the log) while it no longer authenticates or counts toward the limit.
+ */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    digest: bytea("digest").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, precision: 3 }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex("api_keys_digest_key").on(t.digest),
+    index("api_keys_user_created_idx").on(t.userId, t.createdAt),
+  ],
+);

@@ -4,6 +4,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ApiDeps, AppEnv } from "./env.ts";
 import { errorResponse, onError } from "./errors.ts";
 import { requestContext } from "./middleware/context.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -29,6 +30,7 @@ export function createApp(deps: ApiDeps) {
     .route("/auth", authRoutes)
     .route("/leads", leadRoutes)
     .route("/stats", statsRoutes)
+    .route("/", apiKeyRoutes)
     .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
     .onError(onError);
 }

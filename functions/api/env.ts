@@ -30,5 +30,7 @@ export interface AppEnv {
     userId: string;
     /** The signed-in caller's token (set by requireUser): what POST /auth/logout revokes. */
     token: TokenClaims;
+    /** Set instead of `token` when a machine client called with one of the user's API keys. */
+    apiKeyId?: string;
   };
 }

@@ -10,6 +10,9 @@ export type ApiErrorCode =
   | "invalid_json"
   | "payload_too_large"
   | "unauthorized"
+  | "invalid_signature"
+  | "forbidden"
+  | "origin_not_allowed"
   | "internal";
 
 const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
@@ -17,10 +20,14 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   validation_failed: 400,
   unauthorized: 401,
   invalid_credentials: 401,
+  invalid_signature: 401,
+  forbidden: 403,
+  origin_not_allowed: 403,
   not_found: 404,
   email_taken: 409,
   not_failed: 409,
   retry_limit: 409,
+  limit_reached: 409,
   payload_too_large: 413,
   idempotency_conflict: 422,
   rate_limited: 429,

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { errorResponse } from "../errors.ts";
-import { requireUser } from "../middleware/auth.ts";
+import { requireSession } from "../middleware/auth.ts";
 import { byIp, failureLimit, rateLimit } from "../middleware/rate-limit.ts";
 import { validate } from "../validation.ts";
 
@@ -44,12 +44,12 @@ export const authRoutes = new Hono<AppEnv>()
     return c.json(await tokenAnswer(c, user), 200);
   })
   // The presented token is refused from now until its exp; the client drops its copy too.
-  .post("/logout", requireUser, async (c) => {
+  .post("/logout", requireSession, async (c) => {
     await revokeToken(c.var.deps.database.db, c.var.token);
     c.var.log.info("user signed out");
     return c.body(null, 204);
   })
-  .get("/me", requireUser, async (c) => {
+  .get("/me", requireSession, async (c) => {
     const user = await findUser(c.var.deps.database.db, c.var.userId);
     // A valid token for a deleted user is no longer a session.
     if (!user) return errorResponse(c, "unauthorized", "A valid bearer token is required.");

@@ -38,12 +38,15 @@ const leadId = zValidator("param", leadParams, (result, c) => {
   if (!result.success) return errorResponse(c, "not_found", "No such lead.");
 });
 
-/** Work that starts model calls (a submission, a retry) is limited per user, each kind on its own count. */
+/**
+ * Work that starts model calls (a submission, a retry) is limited per caller, each kind on its own count: a person
+ * by their user, a machine client by its API key, so one busy integration does not starve its owner's others.
+ */
 const perUserLimit = (name: string) =>
   rateLimit(
     name,
     (c) => c.var.deps.config.LEADS_RATE_LIMIT,
-    (c) => [`user:${c.var.userId}`],
+    (c) => [c.var.apiKeyId ? `key:${c.var.apiKeyId}` : `user:${c.var.userId}`],
   );
 
 export const leadRoutes = new Hono<AppEnv>()
