@@ -6,6 +6,7 @@ import { errorResponse, onError } from "./errors.ts";
 import { requestContext } from "./middleware/context.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { channelRoutes } from "./routes/channels.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { leadRoutes } from "./routes/leads.ts";
@@ -31,6 +32,7 @@ export function createApp(deps: ApiDeps) {
     .route("/leads", leadRoutes)
     .route("/stats", statsRoutes)
     .route("/", apiKeyRoutes)
+    .route("/", channelRoutes)
     .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
     .onError(onError);
 }

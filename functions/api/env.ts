@@ -1,4 +1,5 @@
 import type { TokenClaims, TokenSigner } from "@leadflow/core/auth/token";
+import type { SecretBox } from "@leadflow/core/channels/secrets";
 import type { Config } from "@leadflow/core/config";
 import type { DatabaseHandle } from "@leadflow/core/db/client";
 import type { Logger } from "@leadflow/core/logger";
@@ -18,6 +19,8 @@ export interface ApiDeps {
   /** What this deployment depends on and /readyz checks: the database always, then Redis or the queue service. */
   readiness: ReadinessChecks;
   tokens: TokenSigner;
+  /** Seals and opens the channel secrets that verify HMACs (WhatsApp's app secret, Mailgun's signing key). */
+  channelSecrets: SecretBox;
   log: Logger;
   metrics: ApiMetrics;
 }

@@ -3,9 +3,10 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { openApiDocument } from "../openapi.ts";
 import { apiKeyRoutes } from "./api-keys.ts";
+import { channelRoutes } from "./channels.ts";
 
 /** Routers declared with @hono/zod-openapi: their paths join the hand-written document. */
-const declaredRouters = [apiKeyRoutes];
+const declaredRouters = [apiKeyRoutes, channelRoutes];
 
 function buildDocument() {
   const base = openApiDocument();
