@@ -28,16 +28,12 @@ export function createSecretBox(material: string): SecretBox {
       const nonce = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", key, nonce);
       const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-      return [SEALED_VERSION, nonce, cipher.getAuthTag(), body].map((p) => p.toString("base64url")).join(".");
+      const parts = [nonce, cipher.getAuthTag(), body].map((p) => p.toString("base64url"));
+      return [SEALED_VERSION, ...parts].join(".");
     },
     open(sealed) {
       const [version, nonce, tag, body] = sealed.split(".");
-      if (
-        version !== Buffer.from(SEALED_VERSION).toString("base64url") ||
-        !nonce ||
-        !tag ||
-        body === undefined
-      ) {
+      if (version !== SEALED_VERSION || !nonce || !tag || body === undefined) {
         throw new Error("sealed channel secret has an unknown format");
       }
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(nonce, "base64url"));

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { except } from "hono/combine";
 import { secureHeaders } from "hono/secure-headers";
 import type { ApiDeps, AppEnv } from "./env.ts";
 import { errorResponse, onError } from "./errors.ts";
@@ -9,32 +10,37 @@ import { authRoutes } from "./routes/auth.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { whatsAppRoutes } from "./routes/inbound-whatsapp.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+const apiBodyLimit = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) =>
+    errorResponse(c, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`),
+});
+
 /** The HTTP API: small routers composed here; handlers only translate HTTP to core calls. */
 export function createApp(deps: ApiDeps) {
-  return new Hono<AppEnv>()
-    .use(requestContext(deps))
-    .use(secureHeaders({ contentSecurityPolicy: undefined }))
-    .use(
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: (c) =>
-          errorResponse(c, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`),
-      }),
-    )
-    .route("/", healthRoutes)
-    .route("/", docsRoutes)
-    .route("/auth", authRoutes)
-    .route("/leads", leadRoutes)
-    .route("/stats", statsRoutes)
-    .route("/", apiKeyRoutes)
-    .route("/", channelRoutes)
-    .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
-    .onError(onError);
+  return (
+    new Hono<AppEnv>()
+      .use(requestContext(deps))
+      .use(secureHeaders({ contentSecurityPolicy: undefined }))
+      // Providers' deliveries (/inbound/…) have their own, larger limit (functions/api/inbound.ts).
+      .use(except("/inbound/*", apiBodyLimit))
+      .route("/", healthRoutes)
+      .route("/", docsRoutes)
+      .route("/auth", authRoutes)
+      .route("/leads", leadRoutes)
+      .route("/stats", statsRoutes)
+      .route("/", apiKeyRoutes)
+      .route("/", channelRoutes)
+      .route("/", whatsAppRoutes)
+      .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
+      .onError(onError)
+  );
 }
 
 export type App = ReturnType<typeof createApp>;
