@@ -10,6 +10,7 @@ import { authRoutes } from "./routes/auth.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { emailRoutes } from "./routes/inbound-email.ts";
 import { whatsAppRoutes } from "./routes/inbound-whatsapp.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
@@ -38,6 +39,7 @@ export function createApp(deps: ApiDeps) {
       .route("/", apiKeyRoutes)
       .route("/", channelRoutes)
       .route("/", whatsAppRoutes)
+      .route("/", emailRoutes)
       .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
       .onError(onError)
   );

@@ -35,8 +35,15 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   service_unavailable: 503,
 };
 
-export function errorResponse(c: Context, code: ApiErrorCode, message: string, details?: unknown) {
-  return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, STATUS[code]);
+/** The envelope, with the code's status unless a provider's contract names another (Mailgun's 406). */
+export function errorResponse(
+  c: Context,
+  code: ApiErrorCode,
+  message: string,
+  details?: unknown,
+  status: ContentfulStatusCode = STATUS[code],
+) {
+  return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
 }
 
 export function zodDetails(error: ZodError) {

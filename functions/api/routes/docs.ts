@@ -4,10 +4,11 @@ import type { AppEnv } from "../env.ts";
 import { openApiDocument } from "../openapi.ts";
 import { apiKeyRoutes } from "./api-keys.ts";
 import { channelRoutes } from "./channels.ts";
+import { emailRoutes } from "./inbound-email.ts";
 import { whatsAppRoutes } from "./inbound-whatsapp.ts";
 
 /** Routers declared with @hono/zod-openapi: their paths join the hand-written document. */
-const declaredRouters = [apiKeyRoutes, channelRoutes, whatsAppRoutes];
+const declaredRouters = [apiKeyRoutes, channelRoutes, whatsAppRoutes, emailRoutes];
 
 function buildDocument() {
   const base = openApiDocument();
