@@ -6,10 +6,13 @@ import { type LeadInput, leadInput } from "../schemas/lead.ts";
 import type { ChannelRow } from "./channels.ts";
 import type { DeliveryResult } from "./deliveries.ts";
 
-/** One lead a delivery carries, and the provider's id for it: the idempotency key, so a redelivery makes none. */
+/**
+ * One lead a delivery carries, and the provider's id for it: the idempotency key, so a redelivery makes none
+ * (null where the provider has no id, as for a web-chat post).
+ */
 export interface InboundLead {
   input: LeadInput;
-  idempotencyKey: string;
+  idempotencyKey: string | null;
 }
 
 /** Cuts text to `max` code points (never splitting a surrogate pair), marking the cut with ` […]`. */

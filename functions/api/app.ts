@@ -11,9 +11,11 @@ import { channelRoutes } from "./routes/channels.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { emailRoutes } from "./routes/inbound-email.ts";
+import { webChatRoutes } from "./routes/inbound-webchat.ts";
 import { whatsAppRoutes } from "./routes/inbound-whatsapp.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
+import { widgetRoutes } from "./routes/widget.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -28,7 +30,8 @@ export function createApp(deps: ApiDeps) {
   return (
     new Hono<AppEnv>()
       .use(requestContext(deps))
-      .use(secureHeaders({ contentSecurityPolicy: undefined }))
+      // The widget sets its own, loadable from any site's page (functions/api/routes/widget.ts).
+      .use(except("/widget.js", secureHeaders({ contentSecurityPolicy: undefined })))
       // Providers' deliveries (/inbound/…) have their own, larger limit (functions/api/inbound.ts).
       .use(except("/inbound/*", apiBodyLimit))
       .route("/", healthRoutes)
@@ -40,6 +43,8 @@ export function createApp(deps: ApiDeps) {
       .route("/", channelRoutes)
       .route("/", whatsAppRoutes)
       .route("/", emailRoutes)
+      .route("/", webChatRoutes)
+      .route("/", widgetRoutes)
       .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
       .onError(onError)
   );

@@ -1,4 +1,5 @@
 import type { TokenClaims, TokenSigner } from "@leadflow/core/auth/token";
+import type { ChannelRow } from "@leadflow/core/channels/channels";
 import type { SecretBox } from "@leadflow/core/channels/secrets";
 import type { Config } from "@leadflow/core/config";
 import type { DatabaseHandle } from "@leadflow/core/db/client";
@@ -35,5 +36,7 @@ export interface AppEnv {
     token: TokenClaims;
     /** Set instead of `token` when a machine client called with one of the user's API keys. */
     apiKeyId?: string;
+    /** The web-chat channel a request addresses, found (and its origin checked) before the handler runs. */
+    webChatChannel?: ChannelRow;
   };
 }

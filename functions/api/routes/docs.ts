@@ -5,10 +5,19 @@ import { openApiDocument } from "../openapi.ts";
 import { apiKeyRoutes } from "./api-keys.ts";
 import { channelRoutes } from "./channels.ts";
 import { emailRoutes } from "./inbound-email.ts";
+import { webChatRoutes } from "./inbound-webchat.ts";
 import { whatsAppRoutes } from "./inbound-whatsapp.ts";
+import { widgetRoutes } from "./widget.ts";
 
 /** Routers declared with @hono/zod-openapi: their paths join the hand-written document. */
-const declaredRouters = [apiKeyRoutes, channelRoutes, whatsAppRoutes, emailRoutes];
+const declaredRouters = [
+  apiKeyRoutes,
+  channelRoutes,
+  whatsAppRoutes,
+  emailRoutes,
+  webChatRoutes,
+  widgetRoutes,
+];
 
 function buildDocument() {
   const base = openApiDocument();
