@@ -42,3 +42,7 @@ export const errorAnswers = (answers: Record<number, string>) =>
 export const json = <S extends z.ZodType>(schema: S) => ({ "application/json": { schema } });
 
 export const bearerSecurity = [{ bearer: [] }];
+
+/** Whether a path id can name a row at all: one that cannot is the same 404 as another user's, never a 400. */
+export const isUuid = (id: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);

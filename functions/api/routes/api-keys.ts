@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createApiKey, listApiKeys, revokeApiKey } from "@leadflow/core/api-keys/api-keys";
 import { errorResponse } from "../errors.ts";
 import { requireSession } from "../middleware/auth.ts";
-import { bearerSecurity, errorAnswers, json, openApiRouter } from "../openapi-router.ts";
+import { bearerSecurity, errorAnswers, isUuid, json, openApiRouter } from "../openapi-router.ts";
 
 const keyName = z.strictObject({
   name: z
@@ -78,8 +78,6 @@ const revoke = createRoute({
   },
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** API keys: a signed-in person manages their machine clients' keys (a key itself may not: 403). */
 export const apiKeyRoutes = openApiRouter()
   .openapi(create, async (c) => {
@@ -91,7 +89,7 @@ export const apiKeyRoutes = openApiRouter()
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
     // An id that is not a uuid names none of the caller's keys: the same 404 as another user's.
-    if (!UUID.test(id)) return errorResponse(c, "not_found", "No such API key.");
+    if (!isUuid(id)) return errorResponse(c, "not_found", "No such API key.");
     await revokeApiKey(c.var.deps.database.db, c.var.userId, id);
     c.var.log.info({ api_key_id: id }, "api key revoked");
     return c.body(null, 204);

@@ -5,7 +5,7 @@ import { CHANNEL_TYPES, channelInput, DELIVERY_OUTCOMES } from "@leadflow/core/s
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { requireSession } from "../middleware/auth.ts";
-import { bearerSecurity, errorAnswers, json, openApiRouter } from "../openapi-router.ts";
+import { bearerSecurity, errorAnswers, isUuid, json, openApiRouter } from "../openapi-router.ts";
 
 const channel = z
   .object({
@@ -97,10 +97,9 @@ const deliveries = createRoute({
   },
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An id that is not a uuid names none of the caller's channels: the same 404 as another user's. */
 function channelId(id: string): string {
-  if (!UUID.test(id)) throw new DomainError("not_found", "No such channel.");
+  if (!isUuid(id)) throw new DomainError("not_found", "No such channel.");
   return id;
 }
 

@@ -14,9 +14,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { errorResponse, zodDetails } from "../errors.ts";
 import { inboundBodyLimit, parseJson, receiveDelivery, settle, submitDelivery } from "../inbound.ts";
-import { errorAnswers, openApiRouter } from "../openapi-router.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { errorAnswers, isUuid, openApiRouter } from "../openapi-router.ts";
 
 const inbound = createRoute({
   method: "post",
@@ -126,7 +124,7 @@ async function mailgun(c: Context<AppEnv>, channel: ChannelRow) {
 
 export const emailRoutes = openApiRouter().openapi(inbound, async (c) => {
   const { channelId } = c.req.valid("param");
-  const channel = UUID.test(channelId)
+  const channel = isUuid(channelId)
     ? await findInboundChannel(c.var.deps.database.db, "email", { id: channelId })
     : null;
   if (!channel) throw new DomainError("not_found", "No such channel.");

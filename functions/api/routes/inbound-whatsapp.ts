@@ -5,13 +5,12 @@ import { verifyWhatsAppSignature, whatsAppLeads, whatsAppPayload } from "@leadfl
 import { DomainError } from "@leadflow/core/errors";
 import { errorResponse, zodDetails } from "../errors.ts";
 import { inboundBodyLimit, parseJson, receiveDelivery, settle, submitDelivery } from "../inbound.ts";
-import { errorAnswers, openApiRouter } from "../openapi-router.ts";
+import { errorAnswers, isUuid, openApiRouter } from "../openapi-router.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const channelParams = z.object({ channelId: z.string() });
 
 async function whatsAppChannel(db: Parameters<typeof findInboundChannel>[0], channelId: string) {
-  const channel = UUID.test(channelId) ? await findInboundChannel(db, "whatsapp", { id: channelId }) : null;
+  const channel = isUuid(channelId) ? await findInboundChannel(db, "whatsapp", { id: channelId }) : null;
   if (!channel) throw new DomainError("not_found", "No such channel.");
   return channel;
 }
