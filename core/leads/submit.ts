@@ -32,13 +32,15 @@ export async function submitLead(deps: SubmitDeps, userId: string, input: LeadIn
 /**
  * As submitLead, but a repeat of the same Idempotency-Key from the same user within the window answers with the
  * first lead (`replayed`), never a second workflow; the unique index on (user, key) serialises even two requests
- * sent at the same moment. The same key with a different body is a conflict.
+ * sent at the same moment. The same key with a different body is a conflict. `channelId` records the channel
+ * connection a lead arrived on (core/channels), which submits through here like POST /leads.
  */
 export async function submitLeadIdempotently(
   deps: SubmitDeps,
   userId: string,
   input: LeadInput,
   idempotencyKey: string | null,
+  channelId: string | null = null,
 ): Promise<{ lead: LeadDetail; replayed: boolean }> {
   const fingerprint = idempotencyKey ? leadFingerprint(input) : null;
   const result = await asUser(deps.db, userId, async (tx) => {
@@ -55,7 +57,7 @@ export async function submitLeadIdempotently(
           ),
         );
     }
-    const created = await insertLeadWithWorkflow(tx, userId, input, idempotencyKey, fingerprint);
+    const created = await insertLeadWithWorkflow(tx, userId, input, idempotencyKey, fingerprint, channelId);
     if (!created) return { replay: await replay(tx, userId, idempotencyKey!, fingerprint!) };
     return { created };
   });
