@@ -147,17 +147,21 @@ export async function findInboundChannel(
   type: ChannelType,
   address: { id: string } | { publicKey: string },
 ): Promise<ChannelRow | null> {
-  return db.transaction(async (tx) => {
-    const [setting, value] =
-      "id" in address ? ["app.channel_id", address.id] : ["app.channel_public_key", address.publicKey];
-    await tx.execute(
-      sql`select set_config('role', ${API_ROLE}, true), set_config(${setting}, ${value}, true)`,
-    );
-    const match = "id" in address ? eq(channels.id, address.id) : eq(channels.publicKey, address.publicKey);
-    const [row] = await tx
-      .select()
-      .from(channels)
-      .where(and(match, eq(channels.type, type), isNull(channels.deletedAt)));
-    return row ?? null;
-  });
+  return db.transaction(
+    async (tx) => {
+      const [setting, value] =
+        "id" in address ? ["app.channel_id", address.id] : ["app.channel_public_key", address.publicKey];
+      await tx.execute(
+        sql`select set_config('role', ${API_ROLE}, true), set_config(${setting}, ${value}, true)`,
+      );
+      const match = "id" in address ? eq(channels.id, address.id) : eq(channels.publicKey, address.publicKey);
+      const [row] = await tx
+        .select()
+        .from(channels)
+        .where(and(match, eq(channels.type, type), isNull(channels.deletedAt)));
+      return row ?? null;
+    },
+    // A lookup writes nothing: read only says so, and Postgres then has nothing to flush at its commit.
+    { accessMode: "read only" },
+  );
 }

@@ -1,5 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Database, Transaction } from "../db/client.ts";
 import { channelDeliveries } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
 import type { DeliveryOutcome } from "../schemas/channels.ts";
@@ -55,10 +55,13 @@ export async function settleDelivery(
   deliveryId: string,
   result: DeliveryResult,
 ): Promise<void> {
-  await asUser(db, userId, (tx) =>
-    tx
-      .update(channelDeliveries)
-      .set({ outcome: result.outcome, leadIds: result.leadIds ?? [], error: result.error ?? null })
-      .where(and(eq(channelDeliveries.id, deliveryId), isNull(channelDeliveries.outcome))),
-  );
+  await asUser(db, userId, (tx) => settleDeliveryIn(tx, deliveryId, result));
+}
+
+/** As settleDelivery, inside the caller's transaction (the one that stores the delivery's leads). */
+export async function settleDeliveryIn(tx: Transaction, deliveryId: string, result: DeliveryResult) {
+  await tx
+    .update(channelDeliveries)
+    .set({ outcome: result.outcome, leadIds: result.leadIds ?? [], error: result.error ?? null })
+    .where(and(eq(channelDeliveries.id, deliveryId), isNull(channelDeliveries.outcome)));
 }

@@ -46,7 +46,7 @@ export async function settle(
   c.var.log.info({ outcome: result.outcome, leads: result.leadIds?.length ?? 0 }, "delivery handled");
 }
 
-/** The delivery's leads through the POST /leads path, and its outcome recorded. */
+/** The delivery's leads through the POST /leads path, its outcome recorded in the same transaction. */
 export async function submitDelivery(
   c: Context<AppEnv>,
   channel: ChannelRow,
@@ -64,9 +64,10 @@ export async function submitDelivery(
         ),
     },
     channel,
+    deliveryId,
     leads,
   );
-  await settle(c, channel, deliveryId, result);
+  c.var.log.info({ outcome: result.outcome, leads: result.leadIds?.length ?? 0 }, "delivery handled");
   const made = result.leadIds?.length ?? 0;
   if (made > 0) c.var.deps.metrics.leadsAccepted.inc({ replayed: "false" }, made);
   return result;
