@@ -25,7 +25,7 @@ COPY web/package.json web/
 FROM manifests AS build
 RUN npm ci
 COPY . .
-RUN npm run build --workspace web
+RUN npm run build --workspace web && npm run build:widget
 
 # Production dependencies only: what core and functions import at run time.
 FROM manifests AS prod-deps
@@ -39,6 +39,7 @@ COPY core ./core
 COPY functions ./functions
 COPY web/package.json ./web/package.json
 COPY --from=build /app/web/build ./web/build
+COPY --from=build /app/widget/dist ./widget/dist
 # The code stays owned by root and read-only to the process: it runs as the image's unprivileged `node` user.
 USER node
 

@@ -73,6 +73,15 @@ const envSchema = z
     WORKER_CONCURRENCY: positiveInt.default(8),
     AUTH_RATE_LIMIT: positiveInt.default(10),
     LEADS_RATE_LIMIT: positiveInt.default(120),
+    /** Web-chat posts a minute from one address to one channel key, whatever their answer. */
+    WEBCHAT_RATE_LIMIT: positiveInt.default(10),
+    /** Where providers reach the API from outside: the base of every channel's `inbound_url`. */
+    PUBLIC_API_URL: z.string().url().optional(),
+    /**
+     * Seals the channel secrets that must be read back to verify HMACs (WhatsApp's app secret, Mailgun's signing
+     * key): 32+ characters. Unset, a key is derived from JWT_SECRET (HKDF, its own label).
+     */
+    CHANNEL_SECRETS_KEY: z.string().min(32).optional(),
     /**
      * Where the API counts requests for its rate limits: Redis, or PostgreSQL where there is no Redis. Defaults
      * to `postgres` with QUEUE_DRIVER=sqs (AWS Lambda, no Redis there), else `redis`.
@@ -162,6 +171,7 @@ const envSchema = z
       JWT_SECRET: jwtSecret ?? "",
       LLM_PROVIDER: provider,
       RATE_LIMIT_STORE: env.RATE_LIMIT_STORE ?? (env.QUEUE_DRIVER === "sqs" ? "postgres" : "redis"),
+      PUBLIC_API_URL: (env.PUBLIC_API_URL ?? `http://127.0.0.1:${env.API_PORT}`).replace(/\/+$/, ""),
       llm: {
         provider,
         baseURL,

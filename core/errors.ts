@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | "not_found"
   | "not_failed"
   | "retry_limit"
+  | "limit_reached"
   | "idempotency_conflict"
   | "rate_limited"
   | "service_unavailable";

@@ -101,6 +101,19 @@ describe("GET /openapi.json", () => {
     ["get", "/readyz", ["200", "503"]],
     ["get", "/metrics", ["200", "401"]],
     ["get", "/meta", ["200"]],
+    ["post", "/api-keys", ["201", "400", "401", "403", "409", "413", "415", "503"]],
+    ["get", "/api-keys", ["200", "401", "403", "503"]],
+    ["delete", "/api-keys/{id}", ["204", "401", "403", "404", "503"]],
+    ["post", "/channels", ["201", "400", "401", "403", "413", "415", "503"]],
+    ["get", "/channels", ["200", "401", "403", "503"]],
+    ["delete", "/channels/{id}", ["204", "401", "403", "404", "503"]],
+    ["get", "/channels/{id}/deliveries", ["200", "401", "403", "404", "503"]],
+    ["get", "/inbound/whatsapp/{channelId}", ["200", "403", "404"]],
+    ["post", "/inbound/whatsapp/{channelId}", ["200", "400", "401", "404", "413"]],
+    ["post", "/inbound/email/{channelId}", ["200", "400", "401", "404", "406", "413"]],
+    ["post", "/inbound/webchat/{publicKey}", ["202", "400", "403", "404", "413", "429"]],
+    ["options", "/inbound/webchat/{publicKey}", ["204", "403", "404"]],
+    ["get", "/widget.js", ["200", "503"]],
   ])("%s %s answers %j", (method, path, expected) => {
     const operation = document.paths[path]?.[method];
     expect(operation, `${method} ${path} is documented`).toBeDefined();

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigserial,
   check,
   customType,
@@ -8,12 +9,14 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { CHANNEL_TYPES, DELIVERY_OUTCOMES } from "../schemas/channels.ts";
 import { CONTACT_CHANNELS } from "../schemas/lead.ts";
 import {
   STEP_NAMES,
@@ -53,6 +56,8 @@ export const leads = pgTable(
     message: text("message").notNull(),
     idempotencyKey: text("idempotency_key"),
     idempotencyFingerprint: text("idempotency_fingerprint"),
+    /** The channel connection the lead arrived on (WhatsApp, email, web chat); null for POST /leads. */
+    channelId: uuid("channel_id").references((): AnyPgColumn => channels.id),
     createdAt: createdAt(),
   },
   (t) => [
@@ -251,4 +256,109 @@ export const revokedTokens = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
   },
   (t) => [index("revoked_tokens_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * Machine clients' API keys (`lf_…`). Only the SHA-256 digest of a key is kept: a key carries 192 random bits, so
+ * a digest lookup is as safe as a slow hash and costs no bcrypt per request. `revoked_at` keeps a deleted key's
+ * row (its prefix stays recognisable in the log) while it no longer authenticates or counts toward the limit.
+ */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    digest: bytea("digest").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, precision: 3 }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex("api_keys_digest_key").on(t.digest),
+    index("api_keys_user_created_idx").on(t.userId, t.createdAt),
+  ],
+);
+
+/**
+ * A user's connection of one inbound channel. `settings` holds only what may be shown again (the email provider,
+ * the web chat's allowed origins). Secrets the user wrote or we generated are never stored readable:
+ * `verify_token_digest` and `password_digest` are SHA-256 digests (they are only compared), and `sealed_secret`
+ * (WhatsApp's app secret, Mailgun's signing key, which must compute HMACs) is AES-256-GCM under
+ * CHANNEL_SECRETS_KEY. A deleted channel keeps its row (its leads still say where they came from) and answers 404.
+ */
+export const channels = pgTable(
+  "channels",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    name: text("name").notNull(),
+    settings: jsonb("settings").$type<Record<string, unknown>>().notNull(),
+    verifyTokenDigest: bytea("verify_token_digest"),
+    passwordDigest: bytea("password_digest"),
+    sealedSecret: text("sealed_secret"),
+    publicKey: text("public_key"),
+    createdAt: createdAt(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    check("channels_type_check", inList("type", CHANNEL_TYPES)),
+    uniqueIndex("channels_public_key_key").on(t.publicKey),
+    index("channels_user_created_idx").on(t.userId, t.createdAt),
+  ],
+);
+
+/**
+ * Every delivery a provider made to a channel, stored raw (the headers that matter, the body's exact bytes) before
+ * it is parsed, so a bad one can be inspected and replayed. `outcome` is null only while it is being handled.
+ */
+export const channelDeliveries = pgTable(
+  "channel_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    channelId: uuid("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    receivedAt: timestamp("received_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull(),
+    body: bytea("body").notNull(),
+    outcome: text("outcome"),
+    leadIds: uuid("lead_ids").array().notNull().default(sql`'{}'::uuid[]`),
+    error: text("error"),
+  },
+  (t) => [
+    check("channel_deliveries_outcome_check", inList("outcome", DELIVERY_OUTCOMES)),
+    index("channel_deliveries_channel_received_idx").on(t.channelId, t.receivedAt.desc()),
+  ],
+);
+
+/**
+ * Mailgun's webhook tokens already seen, per channel: a token is accepted once within its 5-minute window, so a
+ * captured request cannot be replayed. Rows past `expires_at` carry nothing and are pruned by later deliveries.
+ */
+export const inboundTokens = pgTable(
+  "inbound_tokens",
+  {
+    channelId: uuid("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    token: text("token").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.channelId, t.token] }),
+    index("inbound_tokens_expires_idx").on(t.expiresAt),
+  ],
 );

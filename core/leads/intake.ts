@@ -37,12 +37,14 @@ export function intakeStatement(
   input: LeadInput,
   idempotencyKey: string | null,
   fingerprint: string | null,
+  channelId: string | null = null,
 ): SQL {
   return sql`
     with lead as (
-      insert into leads (user_id, name, contact_channel, contact, message, idempotency_key, idempotency_fingerprint)
+      insert into leads (user_id, name, contact_channel, contact, message, idempotency_key, idempotency_fingerprint,
+                         channel_id)
       values (${userId}, ${input.name}, ${input.contact_channel}, ${input.contact ?? null}, ${input.message},
-              ${idempotencyKey}, ${fingerprint})
+              ${idempotencyKey}, ${fingerprint}, ${channelId})
       on conflict (user_id, idempotency_key) do nothing
       returning id, user_id, name, contact_channel, contact, message, created_at
     ),

@@ -32,36 +32,64 @@ export async function submitLead(deps: SubmitDeps, userId: string, input: LeadIn
 /**
  * As submitLead, but a repeat of the same Idempotency-Key from the same user within the window answers with the
  * first lead (`replayed`), never a second workflow; the unique index on (user, key) serialises even two requests
- * sent at the same moment. The same key with a different body is a conflict.
+ * sent at the same moment. The same key with a different body is a conflict. `channelId` records the channel
+ * connection a lead arrived on (core/channels), which submits through here like POST /leads.
  */
 export async function submitLeadIdempotently(
   deps: SubmitDeps,
   userId: string,
   input: LeadInput,
   idempotencyKey: string | null,
+  channelId: string | null = null,
 ): Promise<{ lead: LeadDetail; replayed: boolean }> {
-  const fingerprint = idempotencyKey ? leadFingerprint(input) : null;
-  const result = await asUser(deps.db, userId, async (tx) => {
-    if (idempotencyKey) {
-      // A key past its window is free again: release it from the old lead so the unique index lets it through.
-      await tx
-        .update(leads)
-        .set({ idempotencyKey: null })
-        .where(
-          and(
-            eq(leads.userId, userId),
-            eq(leads.idempotencyKey, idempotencyKey),
-            lt(leads.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`),
-          ),
-        );
-    }
-    const created = await insertLeadWithWorkflow(tx, userId, input, idempotencyKey, fingerprint);
-    if (!created) return { replay: await replay(tx, userId, idempotencyKey!, fingerprint!) };
-    return { created };
-  });
+  const result = await asUser(deps.db, userId, (tx) =>
+    storeLeadIdempotently(tx, userId, input, idempotencyKey, channelId),
+  );
   if (result.replay) return { lead: result.replay, replayed: true };
+  return { lead: await startWorkflow(deps, result.created!), replayed: false };
+}
 
-  const created = result.created!;
+export type StoredLead = Awaited<ReturnType<typeof storeLeadIdempotently>>;
+
+/**
+ * The transactional half of submitLeadIdempotently, for a caller that writes more in the same transaction (a
+ * channel delivery settles its outcome with its leads): the new lead, or the first one of a repeated key. Start
+ * the created lead's workflow with startWorkflow once the transaction has committed.
+ */
+export async function storeLeadIdempotently(
+  tx: Transaction,
+  userId: string,
+  input: LeadInput,
+  idempotencyKey: string | null,
+  channelId: string | null,
+) {
+  const fingerprint = idempotencyKey ? leadFingerprint(input) : null;
+  if (idempotencyKey) {
+    // A key past its window is free again: release it from the old lead so the unique index lets it through.
+    await tx
+      .update(leads)
+      .set({ idempotencyKey: null })
+      .where(
+        and(
+          eq(leads.userId, userId),
+          eq(leads.idempotencyKey, idempotencyKey),
+          lt(leads.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`),
+        ),
+      );
+  }
+  const created = await insertLeadWithWorkflow(tx, userId, input, idempotencyKey, fingerprint, channelId);
+  if (!created) return { replay: await replay(tx, userId, idempotencyKey!, fingerprint!) };
+  return { created };
+}
+
+/**
+ * Asks the queue to start a committed lead's first step and answers the lead as POST /leads shows it; if the
+ * queue is away the lead stays accepted and the reconciler enqueues it later.
+ */
+export async function startWorkflow(
+  deps: SubmitDeps,
+  created: NonNullable<StoredLead["created"]>,
+): Promise<LeadDetail> {
   try {
     await deps.queue.enqueue({
       workflowId: created.workflow_id,
@@ -73,39 +101,36 @@ export async function submitLeadIdempotently(
     deps.onEnqueueFailure?.(err, created.workflow_id);
   }
   return {
-    replayed: false,
-    lead: {
-      id: created.id,
-      name: created.name,
-      contact_channel: created.contact_channel,
-      contact: created.contact,
-      message: created.message,
-      created_at: created.created_at,
+    id: created.id,
+    name: created.name,
+    contact_channel: created.contact_channel,
+    contact: created.contact,
+    message: created.message,
+    created_at: created.created_at,
+    status: "pending",
+    category: null,
+    queue: null,
+    priority: null,
+    sla_minutes: null,
+    workflow: {
+      id: created.workflow_id,
       status: "pending",
-      category: null,
-      queue: null,
-      priority: null,
-      sla_minutes: null,
-      workflow: {
-        id: created.workflow_id,
-        status: "pending",
+      error: null,
+      created_at: created.workflow_created_at,
+      updated_at: created.workflow_updated_at,
+      finished_at: null,
+      waiting: null,
+      tokens: { prompt: 0, completion: 0 },
+      cost_usd: 0,
+      steps: STEP_NAMES.map((name) => ({
+        name,
+        status: "not_started",
+        output: null,
         error: null,
-        created_at: created.workflow_created_at,
-        updated_at: created.workflow_updated_at,
+        attempts: 0,
+        started_at: null,
         finished_at: null,
-        waiting: null,
-        tokens: { prompt: 0, completion: 0 },
-        cost_usd: 0,
-        steps: STEP_NAMES.map((name) => ({
-          name,
-          status: "not_started",
-          output: null,
-          error: null,
-          attempts: 0,
-          started_at: null,
-          finished_at: null,
-        })),
-      },
+      })),
     },
   };
 }

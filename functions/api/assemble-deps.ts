@@ -1,4 +1,5 @@
 import { createTokenSigner } from "@leadflow/core/auth/token";
+import { createSecretBox } from "@leadflow/core/channels/secrets";
 import type { Config } from "@leadflow/core/config";
 import { type ConnectOptions, connectDatabase, type DatabaseHandle } from "@leadflow/core/db/client";
 import { API_ROLE } from "@leadflow/core/db/scoped";
@@ -42,6 +43,7 @@ export function assembleApiDeps(
     rateLimits: adapters.rateLimits,
     readiness,
     tokens: createTokenSigner(config.JWT_SECRET, config.JWT_TTL_SECONDS),
+    channelSecrets: createSecretBox(config.CHANNEL_SECRETS_KEY ?? config.JWT_SECRET),
     log: createLogger({ level: config.LOG_LEVEL, name: "leadflow-api" }),
     metrics: createApiMetrics(),
     async close() {

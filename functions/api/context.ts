@@ -1,4 +1,6 @@
 import type { TokenClaims, TokenSigner } from "@leadflow/core/auth/token";
+import type { ChannelRow } from "@leadflow/core/channels/channels";
+import type { SecretBox } from "@leadflow/core/channels/secrets";
 import type { Config } from "@leadflow/core/config";
 import type { DatabaseHandle } from "@leadflow/core/db/client";
 import type { Logger } from "@leadflow/core/logger";
@@ -18,6 +20,8 @@ export interface ApiDeps {
   /** What this deployment depends on and /readyz checks: the database always, then Redis or the queue service. */
   readiness: ReadinessChecks;
   tokens: TokenSigner;
+  /** Seals and opens the channel secrets that verify HMACs (WhatsApp's app secret, Mailgun's signing key). */
+  channelSecrets: SecretBox;
   log: Logger;
   metrics: ApiMetrics;
 }
@@ -31,5 +35,9 @@ export interface AppEnv {
     userId: string;
     /** The signed-in caller's token (set by requireUser): what POST /auth/logout revokes. */
     token: TokenClaims;
+    /** Set instead of `token` when a machine client called with one of the user's API keys. */
+    apiKeyId?: string;
+    /** The web-chat channel a request addresses, found (and its origin checked) before the handler runs. */
+    webChatChannel?: ChannelRow;
   };
 }

@@ -16,6 +16,12 @@ const DOCUMENT = {
   tags: [
     { name: "auth", description: "Accounts and bearer tokens." },
     { name: "leads", description: "Leads, their workflows, and the overview's aggregates." },
+    { name: "api-keys", description: "Machine clients' keys (a signed-in person's session only)." },
+    { name: "channels", description: "Channel connections and their deliveries (a session only)." },
+    {
+      name: "inbound",
+      description: "Where providers and the web-chat widget deliver messages that become leads.",
+    },
     { name: "operations", description: "Health, readiness, metrics, and this document." },
   ],
 };
@@ -29,7 +35,9 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>) {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "The access_token from POST /auth/signup or POST /auth/login.",
+    description:
+      "The access_token from POST /auth/signup or POST /auth/login, or an API key (`lf_…`, POST /api-keys) where " +
+      "a machine client may act (/leads, /stats).",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "metricsToken", {
     type: "http",

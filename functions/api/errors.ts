@@ -11,6 +11,9 @@ export type ApiErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "unauthorized"
+  | "invalid_signature"
+  | "forbidden"
+  | "origin_not_allowed"
   | "internal";
 
 /** Each code's one status: the OpenAPI document declares a route's errors by their codes through this table. */
@@ -19,10 +22,14 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   unauthorized: 401,
   invalid_credentials: 401,
+  invalid_signature: 401,
+  forbidden: 403,
+  origin_not_allowed: 403,
   not_found: 404,
   email_taken: 409,
   not_failed: 409,
   retry_limit: 409,
+  limit_reached: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_conflict: 422,
@@ -31,20 +38,33 @@ export const ERROR_STATUS = {
   service_unavailable: 503,
 } as const satisfies Record<ApiErrorCode, ContentfulStatusCode>;
 
-export function errorResponse(c: Context, code: ApiErrorCode, message: string, details?: unknown) {
-  return c.json(
-    { error: { code, message, ...(details === undefined ? {} : { details }) } },
-    ERROR_STATUS[code],
-  );
+/** The envelope, with the code's status unless a provider's contract names another (Mailgun's 406). */
+export function errorResponse(
+  c: Context,
+  code: ApiErrorCode,
+  message: string,
+  details?: unknown,
+  status: ContentfulStatusCode = ERROR_STATUS[code],
+) {
+  return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
 }
 
 /** An answer in the envelope, thrown from a handler: its route's declared answers stay the typed ones. */
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
-  constructor(code: ApiErrorCode, message: string) {
+  readonly details: unknown;
+  /** The code's own status unless a provider's contract names another (Mailgun's 406). */
+  readonly status: ContentfulStatusCode | undefined;
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { details?: unknown; status?: ContentfulStatusCode } = {},
+  ) {
     super(message);
     this.name = "ApiError";
     this.code = code;
+    this.details = options.details;
+    this.status = options.status;
   }
 }
 
@@ -55,7 +75,7 @@ export function zodDetails(error: ZodError) {
 /** Anything thrown becomes the envelope; an unexpected error is logged in full and answered without detail. */
 export function onError(err: Error, c: Context) {
   if (err instanceof DomainError) return errorResponse(c, err.code, err.message, err.details);
-  if (err instanceof ApiError) return errorResponse(c, err.code, err.message);
+  if (err instanceof ApiError) return errorResponse(c, err.code, err.message, err.details, err.status);
   if (err instanceof HTTPException) {
     if (err.status === 400 && /json/i.test(err.message)) {
       return errorResponse(c, "invalid_json", "The request body is not valid JSON.");

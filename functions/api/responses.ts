@@ -24,13 +24,15 @@ export const JSON_BODY_ERRORS = [
 /** Bearer-token routes: requireUser refuses a missing or revoked token, and its revocation check reads the database. */
 export const SIGNED_IN = { security: [{ bearer: [] }] };
 export const SIGNED_IN_ERRORS = ["unauthorized", "service_unavailable"] as const satisfies ApiErrorCode[];
+/** Routes that manage the account's access (requireSession): a valid API key is refused there, 403. */
+export const SESSION_ONLY_ERRORS = [...SIGNED_IN_ERRORS, "forbidden"] as const satisfies ApiErrorCode[];
 /** Routes anyone may call declare so, with an empty list, rather than leaving it unsaid. */
 export const PUBLIC = { security: [] };
 
 const MEANING: Record<ApiErrorCode, string> = {
   invalid_json: "the body is not valid JSON",
   validation_failed: "the request breaks its schema; `details` lists each field path and problem",
-  unauthorized: "no valid bearer token (missing, invalid, expired or signed out)",
+  unauthorized: "no valid bearer token or API key (missing, invalid, expired, signed out or revoked)",
   invalid_credentials: "unknown email or wrong password (one answer for both)",
   not_found: "no such resource of the caller's",
   email_taken: "an account with this email exists",
@@ -38,6 +40,10 @@ const MEANING: Record<ApiErrorCode, string> = {
   retry_limit: "the workflow has run WORKFLOW_MAX_RUNS times",
   payload_too_large: "the body is over 64 KiB",
   unsupported_media_type: "the body is not application/json",
+  invalid_signature: "the delivery's signature or credentials do not check out for this channel",
+  forbidden: "an API key cannot be used here; sign in instead",
+  origin_not_allowed: "this page's origin is not in the web-chat channel's allowed_origins",
+  limit_reached: "the user already holds 20 live API keys",
   idempotency_conflict: "this Idempotency-Key was used with a different body",
   rate_limited: "over the per-minute limit; see Retry-After",
   internal: "an error on our side",
@@ -82,13 +88,18 @@ export function errorAnswers<const Codes extends readonly ApiErrorCode[]>(
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  const answers = [...byStatus].map(([status, list]) => [
-    status,
-    {
-      description: list.map((code) => `\`${code}\`: ${MEANING[code]}.`).join(" "),
-      ...(status === 429 || status === 503 ? { headers: retryAfter } : {}),
-      content: { "application/json": { schema: envelope(list as [ApiErrorCode, ...ApiErrorCode[]]) } },
-    },
-  ]);
+  const answers = [...byStatus].map(([status, list]) => [status, errorAnswerAt(status, list)]);
   return Object.fromEntries(answers);
+}
+
+/**
+ * One error answer at a given status: for the rare provider contract that puts a code at a status other than its
+ * own (Mailgun stops retrying on 406), beside errorAnswers' usual ones.
+ */
+export function errorAnswerAt(status: number, codes: readonly ApiErrorCode[]): ErrorAnswer {
+  return {
+    description: codes.map((code) => `\`${code}\`: ${MEANING[code]}.`).join(" "),
+    ...(status === 429 || status === 503 ? { headers: retryAfter } : {}),
+    content: { "application/json": { schema: envelope(codes as [ApiErrorCode, ...ApiErrorCode[]]) } },
+  };
 }

@@ -5,7 +5,7 @@ import { type PublicUser, publicUser, tokenAnswer } from "@leadflow/core/auth/vi
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { requireUser } from "../middleware/auth.ts";
+import { requireSession } from "../middleware/auth.ts";
 import { byIp, failureLimit, rateLimit } from "../middleware/rate-limit.ts";
 import {
   errorAnswers,
@@ -13,8 +13,8 @@ import {
   jsonAnswer,
   jsonBody,
   PUBLIC,
+  SESSION_ONLY_ERRORS,
   SIGNED_IN,
-  SIGNED_IN_ERRORS,
 } from "../responses.ts";
 import { router } from "../router.ts";
 
@@ -101,8 +101,8 @@ const logout = createRoute({
   summary: "Revoke the presented token until it expires",
   tags: ["auth"],
   ...SIGNED_IN,
-  middleware: [requireUser],
-  responses: { 204: { description: "Signed out." }, ...errorAnswers(...SIGNED_IN_ERRORS) },
+  middleware: [requireSession],
+  responses: { 204: { description: "Signed out." }, ...errorAnswers(...SESSION_ONLY_ERRORS) },
 });
 
 const me = createRoute({
@@ -112,8 +112,8 @@ const me = createRoute({
   summary: "The signed-in user",
   tags: ["auth"],
   ...SIGNED_IN,
-  middleware: [requireUser],
-  responses: { 200: jsonAnswer("The user.", publicUser), ...errorAnswers(...SIGNED_IN_ERRORS) },
+  middleware: [requireSession],
+  responses: { 200: jsonAnswer("The user.", publicUser), ...errorAnswers(...SESSION_ONLY_ERRORS) },
 });
 
 export const authRoutes = router()

@@ -44,12 +44,15 @@ const idempotencyHeader = z.object({
 /** An id that is not a uuid names no lead of the caller's: the defaultHook answers 404, as for another's lead. */
 const leadParams = z.object({ id: z.uuid() });
 
-/** Work that starts model calls (a submission, a retry) is limited per user, each kind on its own count. */
+/**
+ * Work that starts model calls (a submission, a retry) is limited per caller, each kind on its own count: a person
+ * by their user, a machine client by its API key, so one busy integration does not starve its owner's others.
+ */
 const perUserLimit = (name: string) =>
   rateLimit(
     name,
     (c) => c.var.deps.config.LEADS_RATE_LIMIT,
-    (c) => [`user:${c.var.userId}`],
+    (c) => [c.var.apiKeyId ? `key:${c.var.apiKeyId}` : `user:${c.var.userId}`],
   );
 
 const tags = ["leads"];

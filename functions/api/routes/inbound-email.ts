@@ -1,0 +1,134 @@
+import { createRoute } from "@hono/zod-openapi";
+import { type ChannelRow, findInboundChannel } from "@leadflow/core/channels/channels";
+import {
+  mailgunInbound,
+  mailgunLead,
+  postmarkInbound,
+  postmarkLead,
+  spendMailgunToken,
+  verifyMailgunSignature,
+  verifyPostmarkAuth,
+} from "@leadflow/core/channels/email";
+import { DomainError } from "@leadflow/core/errors";
+import type { Context } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context.ts";
+import { ApiError, zodDetails } from "../errors.ts";
+import { inboundBodyLimit, parseJson, receiveDelivery, settle, submitDelivery } from "../inbound.ts";
+import { errorAnswerAt, errorAnswers, PUBLIC } from "../responses.ts";
+import { router } from "../router.ts";
+
+const inbound = createRoute({
+  method: "post",
+  path: "/{channelId}",
+  operationId: "receiveInboundEmail",
+  summary: "Inbound email from Postmark (JSON, Basic auth) or Mailgun (a signed form post)",
+  tags: ["inbound"],
+  ...PUBLIC,
+  description:
+    "Postmark: `Authorization: Basic` with user `leadflow` and the channel's generated secret. Mailgun: " +
+    "`signature == hex HMAC-SHA256(signing_key, timestamp + token)`, the timestamp within 5 minutes, each token " +
+    "once. The lead's message is the subject and the reply without its quoted history, at most 5,000 characters; " +
+    "the Message-ID is its idempotency key. The body is read as raw bytes (JSON or a form post, by provider), " +
+    "so it has no schema here.",
+  middleware: [inboundBodyLimit] as const,
+  // An id that is not a uuid names no channel: the defaultHook answers 404, as for a deleted one.
+  request: { params: z.object({ channelId: z.uuid() }) },
+  responses: {
+    200: { description: "Received (stored as a delivery, whatever became of it)." },
+    ...errorAnswers(
+      "invalid_json",
+      "validation_failed",
+      "unauthorized",
+      "not_found",
+      "payload_too_large",
+      "service_unavailable",
+    ),
+    // Mailgun's signature is wrong, stale or its token reused: 406 is the answer that stops Mailgun retrying.
+    406: errorAnswerAt(406, ["invalid_signature"]),
+  },
+});
+
+function invalid(c: Context<AppEnv>, channel: ChannelRow, deliveryId: string, error: z.ZodError) {
+  const details = zodDetails(error);
+  const summary = details.map((d) => `${d.path}: ${d.message}`).join("; ");
+  return settle(c, channel, deliveryId, {
+    outcome: "invalid",
+    error: `not an inbound email: ${summary}`.slice(0, 2000),
+  });
+}
+
+async function postmark(c: Context<AppEnv>, channel: ChannelRow) {
+  const { body, deliveryId } = await receiveDelivery(c, channel);
+  if (!verifyPostmarkAuth(c.req.header("authorization"), channel.passwordDigest)) {
+    await settle(c, channel, deliveryId, {
+      outcome: "rejected",
+      error: "missing or wrong Basic credentials",
+    });
+    c.header("WWW-Authenticate", 'Basic realm="leadflow inbound email"');
+    throw new ApiError("unauthorized", "Valid Basic credentials for this channel are required.");
+  }
+  const json = parseJson(body);
+  if (json === undefined) {
+    await settle(c, channel, deliveryId, { outcome: "invalid", error: "the body is not JSON" });
+    throw new ApiError("invalid_json", "The request body is not valid JSON.");
+  }
+  const mail = postmarkInbound.safeParse(json);
+  if (!mail.success) {
+    await invalid(c, channel, deliveryId, mail.error);
+    throw new ApiError("validation_failed", "The body is not a Postmark inbound email.", {
+      details: zodDetails(mail.error),
+    });
+  }
+  await submitDelivery(c, channel, deliveryId, [postmarkLead(mail.data)]);
+  return c.body(null, 200);
+}
+
+/** A form post's text fields; attachments (files) are not read. Null when the body is no form. */
+async function formFields(c: Context<AppEnv>, body: Uint8Array): Promise<Record<string, string> | null> {
+  try {
+    const headers = { "content-type": c.req.header("content-type") ?? "" };
+    const form = await new Response(Buffer.from(body), { headers }).formData();
+    const fields: Record<string, string> = {};
+    for (const [name, value] of form) if (typeof value === "string") fields[name] ??= value;
+    return fields;
+  } catch {
+    return null;
+  }
+}
+
+async function mailgun(c: Context<AppEnv>, channel: ChannelRow) {
+  const { body, deliveryId } = await receiveDelivery(c, channel);
+  const fields = await formFields(c, body);
+  const rejected = async (error: string) => {
+    await settle(c, channel, deliveryId, { outcome: "rejected", error });
+    throw new ApiError("invalid_signature", "The Mailgun signature is not valid.", { status: 406 });
+  };
+  if (!fields) {
+    await settle(c, channel, deliveryId, { outcome: "invalid", error: "the body is not a form post" });
+    throw new ApiError("validation_failed", "The body is not a Mailgun form post.");
+  }
+  const { timestamp = "", token = "", signature = "" } = fields;
+  const signingKey = c.var.deps.channelSecrets.open(channel.sealedSecret!);
+  if (!verifyMailgunSignature(signingKey, { timestamp, token, signature })) {
+    return rejected("missing, wrong or stale signature");
+  }
+  if (!(await spendMailgunToken(c.var.deps.database.db, channel, token)))
+    return rejected("token already used");
+  const mail = mailgunInbound.safeParse(fields);
+  if (!mail.success) {
+    await invalid(c, channel, deliveryId, mail.error);
+    throw new ApiError("validation_failed", "The body is not a Mailgun inbound email.", {
+      details: zodDetails(mail.error),
+    });
+  }
+  await submitDelivery(c, channel, deliveryId, [mailgunLead(mail.data)]);
+  return c.body(null, 200);
+}
+
+export const emailRoutes = router().openapi(inbound, async (c) => {
+  const { channelId } = c.req.valid("param");
+  const channel = await findInboundChannel(c.var.deps.database.db, "email", { id: channelId });
+  if (!channel) throw new DomainError("not_found", "No such channel.");
+  return channel.settings.provider === "mailgun" ? mailgun(c, channel) : postmark(c, channel);
+});
