@@ -59,7 +59,13 @@ export async function claimStep(
              -- A lapsed lease is taken over only by the reconciler's own job, which waits a spread while: the
              -- queue's redelivery of a dead worker's jobs would run them all together again, and a healthy lead
              -- that shared a worker with a poison one would die with it each time.
-             or (s.status = 'processing' and s.lease_until < now() and ${job.takeover !== undefined}::boolean))
+             or (s.status = 'processing' and s.lease_until < now() and ${job.takeover !== undefined}::boolean
+                 -- Suspects run one at a time: while another taken-over step runs, this one waits for the
+                 -- reconciler's next spread job. A poison lead then dies alone, and the healthy leads it took
+                 -- down with it never share its worker again.
+                 and not exists (
+                   select 1 from workflow_steps o
+                    where o.status = 'processing' and o.takeovers > 0 and o.lease_until > now() and o.id <> s.id)))
       for update of s skip locked
     ),
     claimed as (
