@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { gzipSync } from "node:zlib";
 import { serve } from "@hono/node-server";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Pipeline, startPipeline } from "../support/pipeline.ts";
+import { launchChromium } from "./chromium.ts";
 
 /**
  * The widget as a visitor meets it: a shop's page on one origin embeds the script served by the API on another,
@@ -35,16 +36,7 @@ beforeAll(async () => {
   });
   // "localhost" and 127.0.0.1 are different origins, so the widget's post is a real cross-origin request.
   shopOrigin = `http://localhost:${await listen(shop)}`;
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
