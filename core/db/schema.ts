@@ -14,6 +14,8 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { CorrectionChanges } from "../leads/views.ts";
+import { HANDLING_STATES } from "../schemas/handling.ts";
 import { CONTACT_CHANNELS } from "../schemas/lead.ts";
 import {
   STEP_NAMES,
@@ -86,12 +88,26 @@ export const workflows = pgTable(
     waitingReason: text("waiting_reason"),
     waitingUntil: timestamp("waiting_until", { withTimezone: true, precision: 3 }),
     leadCreatedAt: timestamp("lead_created_at", { withTimezone: true, precision: 3 }).notNull(),
+    // A person's work on the lead (core/handling): kept beside the routing it is measured against.
+    handlingState: text("handling_state").notNull().default("open"),
+    firstResponseAt: timestamp("first_response_at", { withTimezone: true, precision: 3 }),
+    handlingUpdatedAt: timestamp("handling_updated_at", { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
+    // The latest correction of each routing field (null: the AI's stands), written with its lead_corrections row;
+    // core/handling/effective.ts is the one place that combines them with the AI's values.
+    correctedCategory: text("corrected_category"),
+    correctedQueue: text("corrected_queue"),
+    correctedPriority: text("corrected_priority"),
+    correctedSlaMinutes: integer("corrected_sla_minutes"),
+    corrections: integer("corrections").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
   },
   (t) => [
     check("workflows_status_check", inList("status", WORKFLOW_STATUSES)),
+    check("workflows_handling_state_check", inList("handling_state", HANDLING_STATES)),
     check("workflows_waiting_reason_check", inList("waiting_reason", WAITING_REASONS)),
     index("workflows_user_created_idx").on(t.userId, t.leadCreatedAt.desc(), t.leadId.desc()),
     index("workflows_user_status_idx").on(t.userId, t.status, t.leadCreatedAt.desc(), t.leadId.desc()),
@@ -251,4 +267,25 @@ export const revokedTokens = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }).notNull(),
   },
   (t) => [index("revoked_tokens_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * A person overruling the AI's routing: each row is one correction, never edited (the API's role may only insert
+ * and read; a trigger refuses updates). `changes` is `{<field>: {from, to}}`, `from` the effective value just before.
+ */
+export const leadCorrections = pgTable(
+  "lead_corrections",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    leadId: uuid("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    changes: jsonb("changes").$type<CorrectionChanges>().notNull(),
+    reason: text("reason").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("lead_corrections_lead_idx").on(t.leadId, t.createdAt)],
 );

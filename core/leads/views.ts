@@ -1,3 +1,4 @@
+import type { CorrectableField, HandlingState } from "../schemas/handling.ts";
 import type { StepError, WaitingReason } from "../schemas/workflow.ts";
 
 /**
@@ -16,6 +17,29 @@ export interface LeadListItem {
   sla_minutes: number | null;
 }
 
+/** GET /leads/:id `effective`: the routing people work from (computed in core/handling/effective.ts). */
+export interface EffectiveRouting {
+  category: string | null;
+  queue: string | null;
+  priority: string | null;
+  sla_minutes: number | null;
+  /** created_at + sla_minutes; null while no SLA is known. */
+  due_at: string | null;
+  corrected: boolean;
+}
+
+export type CorrectionChanges = Partial<
+  Record<CorrectableField, { from: string | number | null; to: string | number }>
+>;
+
+/** One correction of a lead's routing, as stored: never edited. */
+export interface CorrectionView {
+  id: string;
+  changes: CorrectionChanges;
+  reason: string;
+  created_at: string;
+}
+
 export interface StepView {
   name: string;
   status: string;
@@ -29,6 +53,11 @@ export interface StepView {
 export interface LeadDetail extends LeadListItem {
   contact: string | null;
   message: string;
+  /** The routing people work from: corrections over the AI's decision (core/handling/effective.ts). */
+  effective: EffectiveRouting;
+  /** Every correction of the routing, oldest first. */
+  corrections: CorrectionView[];
+  handling: { state: HandlingState; first_response_at: string | null; updated_at: string };
   workflow: {
     id: string;
     status: string;

@@ -6,6 +6,7 @@ import { errorResponse, onError } from "./errors.ts";
 import { requestContext } from "./middleware/context.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { docsRoutes } from "./routes/docs.ts";
+import { handlingRoutes } from "./routes/handling.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
@@ -14,23 +15,27 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 /** The HTTP API: small routers composed here; handlers only translate HTTP to core calls. */
 export function createApp(deps: ApiDeps) {
-  return new Hono<AppEnv>()
-    .use(requestContext(deps))
-    .use(secureHeaders({ contentSecurityPolicy: undefined }))
-    .use(
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: (c) =>
-          errorResponse(c, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`),
-      }),
-    )
-    .route("/", healthRoutes)
-    .route("/", docsRoutes)
-    .route("/auth", authRoutes)
-    .route("/leads", leadRoutes)
-    .route("/stats", statsRoutes)
-    .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
-    .onError(onError);
+  return (
+    new Hono<AppEnv>()
+      .use(requestContext(deps))
+      .use(secureHeaders({ contentSecurityPolicy: undefined }))
+      .use(
+        bodyLimit({
+          maxSize: MAX_BODY_BYTES,
+          onError: (c) =>
+            errorResponse(c, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`),
+        }),
+      )
+      .route("/", healthRoutes)
+      .route("/", docsRoutes)
+      .route("/auth", authRoutes)
+      .route("/leads", leadRoutes)
+      // Working the queues (createRoute + OpenAPIHono routers).
+      .route("/leads", handlingRoutes)
+      .route("/stats", statsRoutes)
+      .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
+      .onError(onError)
+  );
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -10,6 +10,7 @@ import {
 } from "@leadflow/core/schemas/workflow";
 import { z } from "zod";
 import { credentials } from "./routes/auth.ts";
+import { documentedPaths } from "./routes/documented-routers.ts";
 import { leadParams, listQuery } from "./routes/leads.ts";
 import { statsQuery } from "./routes/stats.ts";
 
@@ -176,6 +177,7 @@ export function openApiDocument() {
     },
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     paths: {
+      ...documentedPaths(),
       "/auth/signup": {
         post: {
           summary: "Create an account and get a token",
