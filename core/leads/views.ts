@@ -40,6 +40,24 @@ export interface CorrectionView {
   created_at: string;
 }
 
+/** One row of GET /inbox: a lead as people work it, most urgent first. */
+export interface InboxItem {
+  id: string;
+  name: string;
+  contact_channel: string;
+  created_at: string;
+  category: string | null;
+  queue: string | null;
+  priority: string | null;
+  sla_minutes: number | null;
+  due_at: string;
+  /** Answered after due_at, or not answered and due_at has passed. */
+  breached: boolean;
+  state: HandlingState;
+  corrected: boolean;
+  workflow_status: string;
+}
+
 export interface StepView {
   name: string;
   status: string;
@@ -146,6 +164,22 @@ export interface LeadStats {
   /** Every model call made in the period (re-asks and retries included): tokens reported, and their cost. */
   tokens: { prompt: number; completion: number };
   cost_usd: number;
+}
+
+export type LeadStatsWithWork = LeadStats & WorkStats;
+
+/** GET /stats's account of people working the queues (core/handling/work-stats.ts). */
+export interface WorkStats {
+  /** Leads first answered in the period: minutes from arrival to that answer. */
+  first_response_minutes: { p50: number | null; p90: number | null; answered: number };
+  /** 0-1: of the period's routed leads whose due time has passed, the share answered late or not at all. */
+  sla_breach_rate: number;
+  sla_breach_by_queue: { key: string; due: number; rate: number }[];
+  sla_breach_by_priority: { key: string; due: number; rate: number }[];
+  /** 0-1 by the category the AI chose: the share of those leads a person corrected. */
+  correction_rate_by_category: Record<string, number>;
+  /** Open leads now (whatever the period), by effective queue (null: a failed workflow nobody routed yet). */
+  waiting_by_queue: { key: string | null; count: number; overdue: number }[];
 }
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);

@@ -8,6 +8,7 @@ import { authRoutes } from "./routes/auth.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { handlingRoutes } from "./routes/handling.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { inboxRoutes } from "./routes/inbox.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
 
@@ -32,6 +33,7 @@ export function createApp(deps: ApiDeps) {
       .route("/leads", leadRoutes)
       // Working the queues (createRoute + OpenAPIHono routers).
       .route("/leads", handlingRoutes)
+      .route("/inbox", inboxRoutes)
       .route("/stats", statsRoutes)
       .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
       .onError(onError)

@@ -129,6 +129,19 @@ const stats = z.object({
   ),
   tokens: z.object({ prompt: z.number(), completion: z.number() }),
   cost_usd: z.number(),
+  // Working the queues (core/handling/work-stats.ts).
+  first_response_minutes: z.object({
+    p50: z.number().nullable(),
+    p90: z.number().nullable(),
+    answered: z.number(),
+  }),
+  sla_breach_rate: z.number().min(0).max(1),
+  sla_breach_by_queue: z.array(z.object({ key: z.string(), due: z.number().int(), rate: z.number() })),
+  sla_breach_by_priority: z.array(z.object({ key: z.string(), due: z.number().int(), rate: z.number() })),
+  correction_rate_by_category: z.record(z.string(), z.number().min(0).max(1)),
+  waiting_by_queue: z.array(
+    z.object({ key: z.string().nullable(), count: z.number().int(), overdue: z.number().int() }),
+  ),
 });
 const checkResult = z.enum(["ok", "down"]);
 // Only the dependencies of the deployment answering: Redis in processes and containers, SQS on Lambda.

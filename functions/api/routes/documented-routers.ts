@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
 import { handlingRoutes } from "./handling.ts";
+import { inboxRoutes } from "./inbox.ts";
 
 /**
  * The routers declared with createRoute, by where app.ts mounts them: their paths join the OpenAPI document from
@@ -8,6 +9,7 @@ import { handlingRoutes } from "./handling.ts";
  */
 export const DOCUMENTED_ROUTERS: [prefix: string, router: OpenAPIHono<AppEnv>][] = [
   ["/leads", handlingRoutes],
+  ["/inbox", inboxRoutes],
 ];
 
 export function documentedPaths(): Record<string, unknown> {
