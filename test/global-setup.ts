@@ -20,6 +20,9 @@ export default async function setup(project: TestProject) {
   // Suites sign up many users from one address; the rate-limit tests set their own small limits.
   process.env.AUTH_RATE_LIMIT = "100000";
   process.env.LEADS_RATE_LIMIT = "100000";
+  // Every suite shares the run's database, and a worker delivers any user's webhooks: only the suites that test
+  // webhooks run workers that do (WORKER_WEBHOOKS=true), with the settings their receivers expect.
+  process.env.WORKER_WEBHOOKS = "false";
   // Several workers may run in one test process: each takes a free port for its /metrics.
   process.env.WORKER_METRICS_PORT = "0";
   project.provide("databaseUrl", databaseUrl);

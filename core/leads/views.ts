@@ -168,6 +168,29 @@ export interface LeadStats {
 
 export type LeadStatsWithWork = LeadStats & WorkStats;
 
+/** An outbound webhook endpoint (its secret is shown once, when it is created). */
+export interface WebhookEndpointView {
+  id: string;
+  url: string;
+  events: ("lead.routed" | "lead.failed" | "lead.corrected" | "lead.handled")[];
+  status: "active" | "disabled";
+  created_at: string;
+}
+
+/** One event sent (or being sent) to an endpoint, with the outcome of its latest try. */
+export interface WebhookDeliveryView {
+  id: string;
+  event: string;
+  lead_id: string | null;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  /** When the next try is due, while it is pending. */
+  next_attempt_at: string | null;
+  created_at: string;
+}
+
 /** GET /stats's account of people working the queues (core/handling/work-stats.ts). */
 export interface WorkStats {
   /** Leads first answered in the period: minutes from arrival to that answer. */

@@ -11,6 +11,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -34,6 +35,7 @@ export function createApp(deps: ApiDeps) {
       // Working the queues (createRoute + OpenAPIHono routers).
       .route("/leads", handlingRoutes)
       .route("/inbox", inboxRoutes)
+      .route("/webhook-endpoints", webhookEndpointRoutes)
       .route("/stats", statsRoutes)
       .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
       .onError(onError)

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
 import { handlingRoutes } from "./handling.ts";
 import { inboxRoutes } from "./inbox.ts";
+import { webhookEndpointRoutes } from "./webhook-endpoints.ts";
 
 /**
  * The routers declared with createRoute, by where app.ts mounts them: their paths join the OpenAPI document from
@@ -10,6 +11,7 @@ import { inboxRoutes } from "./inbox.ts";
 export const DOCUMENTED_ROUTERS: [prefix: string, router: OpenAPIHono<AppEnv>][] = [
   ["/leads", handlingRoutes],
   ["/inbox", inboxRoutes],
+  ["/webhook-endpoints", webhookEndpointRoutes],
 ];
 
 export function documentedPaths(): Record<string, unknown> {
