@@ -6,6 +6,7 @@ import { errorResponse, onError } from "./errors.ts";
 import { requestContext } from "./middleware/context.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { docsRoutes } from "./routes/docs.ts";
+import { eventStreamRoutes } from "./routes/events-stream.ts";
 import { handlingRoutes } from "./routes/handling.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
@@ -36,6 +37,7 @@ export function createApp(deps: ApiDeps) {
       .route("/leads", handlingRoutes)
       .route("/inbox", inboxRoutes)
       .route("/webhook-endpoints", webhookEndpointRoutes)
+      .route("/events", eventStreamRoutes)
       .route("/stats", statsRoutes)
       .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
       .onError(onError)

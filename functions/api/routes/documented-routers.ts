@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
+import { eventStreamRoutes } from "./events-stream.ts";
 import { handlingRoutes } from "./handling.ts";
 import { inboxRoutes } from "./inbox.ts";
 import { webhookEndpointRoutes } from "./webhook-endpoints.ts";
@@ -12,6 +13,7 @@ export const DOCUMENTED_ROUTERS: [prefix: string, router: OpenAPIHono<AppEnv>][]
   ["/leads", handlingRoutes],
   ["/inbox", inboxRoutes],
   ["/webhook-endpoints", webhookEndpointRoutes],
+  ["/events", eventStreamRoutes],
 ];
 
 export function documentedPaths(): Record<string, unknown> {
