@@ -196,8 +196,8 @@ console.log(
     [
       "GET /events/stream",
       String(streamLag.length),
-      fmt(percentile(streamLag, 50), 0),
-      fmt(percentile(streamLag, 99), 0),
+      fmt(percentile(streamLag, 0.5), 0),
+      fmt(percentile(streamLag, 0.99), 0),
     ],
     [
       `polling GET /leads every ${POLL_MS} ms`,
@@ -214,7 +214,7 @@ const before = receiver.receipts.length;
 const burstStart = Date.now();
 await pool.query(
   `insert into webhook_deliveries (endpoint_id, user_id, event, payload)
-   select $1, $2, 'ping', json_build_object('type', 'ping', 'timestamp', now(), 'data', json_build_object('endpoint_id', $1::text))::text
+   select $1::uuid, $2::uuid, 'ping', json_build_object('type', 'ping', 'timestamp', now(), 'data', json_build_object('endpoint_id', $1::uuid::text))::text
    from generate_series(1, $3)`,
   [endpoints[0].id, endpoints[0].user_id, BURST],
 );
