@@ -7,9 +7,13 @@ import { requestContext } from "./middleware/context.ts";
 import { router } from "./router.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { docsRoutes } from "./routes/docs.ts";
+import { eventStreamRoutes } from "./routes/events-stream.ts";
+import { handlingRoutes } from "./routes/handling.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { inboxRoutes } from "./routes/inbox.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -34,6 +38,10 @@ export function createApp(deps: ApiDeps) {
     .route("/", docsRoutes(document))
     .route("/auth", authRoutes)
     .route("/leads", leadRoutes)
+    .route("/leads", handlingRoutes)
+    .route("/inbox", inboxRoutes)
+    .route("/webhook-endpoints", webhookEndpointRoutes)
+    .route("/events", eventStreamRoutes)
     .route("/stats", statsRoutes)
     .notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
     .onError(onError);

@@ -16,6 +16,11 @@ const DOCUMENT = {
   tags: [
     { name: "auth", description: "Accounts and bearer tokens." },
     { name: "leads", description: "Leads, their workflows, and the overview's aggregates." },
+    {
+      name: "handling",
+      description: "People working the queues: handling, corrections, the inbox, live changes.",
+    },
+    { name: "webhooks", description: "Outbound webhook endpoints and their deliveries." },
     { name: "operations", description: "Health, readiness, metrics, and this document." },
   ],
 };
