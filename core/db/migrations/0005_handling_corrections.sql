@@ -35,14 +35,23 @@ BEGIN
 END $$;--> statement-breakpoint
 CREATE TRIGGER lead_corrections_immutable BEFORE UPDATE ON "lead_corrections"
   FOR EACH ROW EXECUTE FUNCTION lead_corrections_immutable();--> statement-breakpoint
--- Live updates (GET /events/stream): every change to a lead's workflow row (a step, its outcome, handling, a
--- correction) is announced on the channel `lead_changes`, in the same transaction, so a listener never learns of
--- a change that rolled back. The payload is ids and states only: no lead text ever travels through NOTIFY.
+-- Live updates (GET /events/stream): a lead's arrival and every change of what the stream reports (its workflow's
+-- status, its handling state) or of its routing by a person (a correction) is announced on the channel
+-- `lead_changes`, in the same transaction, so a listener never learns of a change that rolled back. The payload is
+-- ids and states only: no lead text ever travels through NOTIFY. Only those changes: a transaction that has
+-- notified holds a lock over the whole cluster through its commit, so commits that notify run one at a time.
+-- Announcing every workflows update (each step's claim and settle, each flow-control wait and its clearing) put
+-- that lock on nearly every write of the worker; now a lead's workflow notifies twice (processing, then
+-- completed or failed).
 CREATE FUNCTION workflows_notify_lead_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('lead_changes', json_build_object(
     'user_id', NEW.user_id, 'id', NEW.lead_id, 'status', NEW.status, 'handling_state', NEW.handling_state)::text);
   RETURN NULL;
 END $$;--> statement-breakpoint
-CREATE TRIGGER workflows_notify_lead_change AFTER INSERT OR UPDATE ON "workflows"
-  FOR EACH ROW EXECUTE FUNCTION workflows_notify_lead_change();
+CREATE TRIGGER workflows_notify_lead_arrival AFTER INSERT ON "workflows"
+  FOR EACH ROW EXECUTE FUNCTION workflows_notify_lead_change();--> statement-breakpoint
+CREATE TRIGGER workflows_notify_lead_change AFTER UPDATE OF status, handling_state, corrections ON "workflows"
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.handling_state IS DISTINCT FROM NEW.handling_state
+                     OR OLD.corrections IS DISTINCT FROM NEW.corrections)
+  EXECUTE FUNCTION workflows_notify_lead_change();
