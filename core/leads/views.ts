@@ -272,16 +272,9 @@ export const leadStats = z
 export type LeadStats = z.infer<typeof leadStats>;
 
 /** One row of GET /inbox: a lead as people work it, most urgent first. */
-export const inboxItem = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    contact_channel: contactChannel,
-    created_at: timestamp,
-    category: category.nullable(),
-    queue: routingQueue.nullable(),
-    priority: priority.nullable(),
-    sla_minutes: z.number().int().nullable(),
+export const inboxItem = leadListItem
+  .omit({ status: true })
+  .extend({
     due_at: timestamp,
     breached: z.boolean().describe("Answered after due_at, or not answered and due_at has passed."),
     state: handlingState,

@@ -3,7 +3,6 @@ import { correctLead } from "@leadflow/core/handling/corrections";
 import { moveHandling } from "@leadflow/core/handling/handling";
 import { correctionView, leadDetail } from "@leadflow/core/leads/views";
 import { correctionInput, handlingMove } from "@leadflow/core/schemas/handling";
-import { z } from "zod";
 import { requireUser } from "../middleware/auth.ts";
 import {
   errorAnswers,
@@ -14,9 +13,7 @@ import {
   SIGNED_IN_ERRORS,
 } from "../responses.ts";
 import { router } from "../router.ts";
-
-/** An id that is not a uuid names no lead of the caller's: the defaultHook answers 404, as for another's lead. */
-const leadParams = z.object({ id: z.uuid() });
+import { leadParams } from "./leads.ts";
 
 const tags = ["handling"];
 const refusals = errorAnswers(...JSON_BODY_ERRORS, ...SIGNED_IN_ERRORS, "not_found");
