@@ -127,6 +127,18 @@ const envSchema = z
     SIMULATOR_URL: z.string().url().optional(),
     /** A production process refuses the simulator as its model unless told plainly that it is meant. */
     ALLOW_SIMULATOR_IN_PRODUCTION: z.enum(["true", "false"]).default("false"),
+
+    // --- outbound webhooks (core/webhooks) ---
+    /** Deliveries of one event before it is given up as failed (about a day of backoff at the defaults). */
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+    /** The first retry's delay; each later one doubles, with full jitter, up to 6 hours. */
+    WEBHOOK_BACKOFF_BASE_MS: positiveInt.default(30_000),
+    /** Lets endpoints be plain http and resolve to loopback, private or link-local addresses (tests, local use). */
+    WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false"),
+    /** Deliveries at once in one worker. */
+    WEBHOOK_CONCURRENCY: positiveInt.default(16),
+    /** Whether this worker delivers webhooks; `false` keeps it to the steps (webhooks then scale on their own). */
+    WORKER_WEBHOOKS: z.enum(["true", "false"]).default("true"),
   })
   .transform((env, ctx) => {
     const provider = env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "simulator");

@@ -70,11 +70,16 @@ describe("API keys", () => {
       ["DELETE", `/api-keys/${id}`, undefined],
       ["GET", "/auth/me", undefined],
       ["POST", "/auth/logout", undefined],
+      ["POST", "/webhook-endpoints", { url: "https://example.com/hook", events: ["lead.routed"] }],
+      ["GET", "/webhook-endpoints", undefined],
     ] as const) {
       const res = await api.call(method, path, { token: key, body });
       expect([path, res.status, res.json?.error?.code]).toEqual([path, 403, "forbidden"]);
     }
     expect((await api.call("GET", "/api-keys", { token })).json.items).toHaveLength(1);
+    expect((await api.call("GET", "/webhook-endpoints", { token })).json.items).toHaveLength(0);
+    // Working the queues is a lead route: a key reads the inbox.
+    expect((await api.call("GET", "/inbox", { token: key })).status).toBe(200);
   });
 
   it("is refused (401) once revoked; another user's key is a 404", async () => {

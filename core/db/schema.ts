@@ -16,8 +16,11 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { CorrectionChanges } from "../leads/views.ts";
 import { CHANNEL_TYPES, DELIVERY_OUTCOMES } from "../schemas/channels.ts";
+import { HANDLING_STATES } from "../schemas/handling.ts";
 import { CONTACT_CHANNELS } from "../schemas/lead.ts";
+import { DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from "../schemas/webhooks.ts";
 import {
   STEP_NAMES,
   STEP_STATUSES,
@@ -91,12 +94,26 @@ export const workflows = pgTable(
     waitingReason: text("waiting_reason"),
     waitingUntil: timestamp("waiting_until", { withTimezone: true, precision: 3 }),
     leadCreatedAt: timestamp("lead_created_at", { withTimezone: true, precision: 3 }).notNull(),
+    // A person's work on the lead (core/handling): kept beside the routing it is measured against.
+    handlingState: text("handling_state").notNull().default("open"),
+    firstResponseAt: timestamp("first_response_at", { withTimezone: true, precision: 3 }),
+    handlingUpdatedAt: timestamp("handling_updated_at", { withTimezone: true, precision: 3 })
+      .notNull()
+      .defaultNow(),
+    // The latest correction of each routing field (null: the AI's stands), written with its lead_corrections row;
+    // core/handling/effective.ts is the one place that combines them with the AI's values.
+    correctedCategory: text("corrected_category"),
+    correctedQueue: text("corrected_queue"),
+    correctedPriority: text("corrected_priority"),
+    correctedSlaMinutes: integer("corrected_sla_minutes"),
+    corrections: integer("corrections").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
   },
   (t) => [
     check("workflows_status_check", inList("status", WORKFLOW_STATUSES)),
+    check("workflows_handling_state_check", inList("handling_state", HANDLING_STATES)),
     check("workflows_waiting_reason_check", inList("waiting_reason", WAITING_REASONS)),
     index("workflows_user_created_idx").on(t.userId, t.leadCreatedAt.desc(), t.leadId.desc()),
     index("workflows_user_status_idx").on(t.userId, t.status, t.leadCreatedAt.desc(), t.leadId.desc()),
@@ -360,5 +377,84 @@ export const inboundTokens = pgTable(
   (t) => [
     primaryKey({ columns: [t.channelId, t.token] }),
     index("inbound_tokens_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/**
+ * A person overruling the AI's routing: each row is one correction, never edited (the API's role may only insert
+ * and read; a trigger refuses updates). `changes` is `{<field>: {from, to}}`, `from` the effective value just before.
+ */
+export const leadCorrections = pgTable(
+  "lead_corrections",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    leadId: uuid("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    changes: jsonb("changes").$type<CorrectionChanges>().notNull(),
+    reason: text("reason").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("lead_corrections_lead_idx").on(t.leadId, t.createdAt)],
+);
+
+/** Where a user's outbound webhooks go. The secret signs each delivery, so it is kept (and shown only once). */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    events: text("events").array().notNull(),
+    secret: text("secret").notNull(),
+    status: text("status").notNull().default("active"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("webhook_endpoints_status_check", inList("status", WEBHOOK_ENDPOINT_STATUSES)),
+    index("webhook_endpoints_user_idx").on(t.userId, t.createdAt),
+  ],
+);
+
+/**
+ * The outbox: one row per event per subscribed endpoint, written by a trigger on `workflows` in the statement
+ * that makes the change (migration 0008), then delivered from a queue. Its id is the `webhook-id` of every try.
+ * `payload` is the body as sent (text: the exact bytes), fixed at the first try so every retry sends the same.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    leadId: uuid("lead_id").references(() => leads.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    payload: text("payload"),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** When the due try was last handed to the queue: a sweep hands it out again only if it has sat a while. */
+    enqueuedAt: timestamp("enqueued_at", { withTimezone: true, precision: 3 }),
+    /** A claim by one delivery job: another delivery of the same try while it is in the future sends nothing. */
+    leaseUntil: timestamp("lease_until", { withTimezone: true, precision: 3 }),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, precision: 3 }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check("webhook_deliveries_status_check", inList("status", DELIVERY_STATUSES)),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt.desc()),
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
   ],
 );

@@ -3,7 +3,10 @@ import type { Database, Queryable } from "../db/client.ts";
 import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
+import { listCorrections } from "../handling/corrections.ts";
+import { effectiveRouting, toEffectiveView } from "../handling/effective.ts";
 import { PROVIDER_ERROR_CODES, redactProviderText } from "../provider-text.ts";
+import type { HandlingState } from "../schemas/handling.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
   type AttemptView,
@@ -25,6 +28,8 @@ export interface ListFilter {
   priority?: string | null;
 }
 
+const routing = effectiveRouting();
+
 const listColumns = {
   id: leads.id,
   name: leads.name,
@@ -32,10 +37,11 @@ const listColumns = {
   // The copy on the workflow row is the sort key, so the cursor is built from exactly what is ordered on.
   createdAt: workflows.leadCreatedAt,
   status: workflows.status,
-  category: workflows.category,
-  queue: workflows.queue,
-  priority: workflows.priority,
-  slaMinutes: workflows.slaMinutes,
+  // What people work from: a correction where there is one, else the AI's decision.
+  category: routing.category,
+  queue: routing.queue,
+  priority: routing.priority,
+  slaMinutes: routing.slaMinutes,
 };
 
 interface ListRow {
@@ -90,9 +96,9 @@ async function listLeadsIn(db: Queryable, userId: string, filter: ListFilter) {
     );
   }
   if (filter.status) conditions.push(eq(workflows.status, filter.status));
-  if (filter.category) conditions.push(eq(workflows.category, filter.category));
-  if (filter.queue) conditions.push(eq(workflows.queue, filter.queue));
-  if (filter.priority) conditions.push(eq(workflows.priority, filter.priority));
+  if (filter.category) conditions.push(sql`${routing.category} = ${filter.category}`);
+  if (filter.queue) conditions.push(sql`${routing.queue} = ${filter.queue}`);
+  if (filter.priority) conditions.push(sql`${routing.priority} = ${filter.priority}`);
   const rows = await db
     .select(listColumns)
     .from(workflows)
@@ -111,7 +117,14 @@ async function listLeadsIn(db: Queryable, userId: string, filter: ListFilter) {
 
 async function ownedWorkflow(db: Queryable, userId: string, leadId: string) {
   const [row] = await db
-    .select({ ...listColumns, contact: leads.contact, message: leads.message, workflow: workflows })
+    .select({
+      ...listColumns,
+      contact: leads.contact,
+      message: leads.message,
+      workflow: workflows,
+      dueAt: routing.dueAt,
+      corrected: routing.corrected,
+    })
     .from(leads)
     .innerJoin(workflows, eq(workflows.leadId, leads.id))
     .where(and(eq(leads.id, leadId), eq(leads.userId, userId)));
@@ -143,6 +156,13 @@ export async function getLeadIn(db: Queryable, userId: string, leadId: string): 
     ...toListItem(row),
     contact: row.contact,
     message: row.message,
+    effective: toEffectiveView(row),
+    corrections: await listCorrections(db, userId, leadId),
+    handling: {
+      state: w.handlingState as HandlingState,
+      first_response_at: iso(w.firstResponseAt),
+      updated_at: w.handlingUpdatedAt.toISOString(),
+    },
     workflow: {
       id: w.id,
       status: w.status as LeadDetail["workflow"]["status"],

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
+import { effectiveRouting } from "../handling/effective.ts";
+import { workStats } from "../handling/work-stats.ts";
 import { STEP_NAMES } from "../schemas/workflow.ts";
 import { type CountByKey, type LeadStats, roundUsd, type StatsPeriod } from "./views.ts";
 
@@ -44,9 +46,10 @@ export async function leadStats(
     failed: num(t.failed),
   };
 
+  const routing = effectiveRouting("w");
   const countBy = async (column: "category" | "queue" | "priority"): Promise<CountByKey[]> => {
     const result = await db.execute(sql`
-      select ${sql.raw(`w.${column}`)} as key, count(*)::int as count
+      select ${routing[column]} as key, count(*)::int as count
       from workflows w where ${inPeriod}
       group by 1 order by count desc, key asc nulls last`);
     return result.rows.map((r) => ({ key: (r.key as string | null) ?? null, count: num(r.count) }));
@@ -133,5 +136,6 @@ export async function leadStats(
     step_latency,
     tokens: { prompt: total("prompt_tokens"), completion: total("completion_tokens") },
     cost_usd: roundUsd(total("cost_usd")),
+    ...(await workStats(db, userId, since, now)),
   };
 }

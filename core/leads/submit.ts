@@ -112,6 +112,16 @@ export async function startWorkflow(
     queue: null,
     priority: null,
     sla_minutes: null,
+    effective: {
+      category: null,
+      queue: null,
+      priority: null,
+      sla_minutes: null,
+      due_at: null,
+      corrected: false,
+    },
+    corrections: [],
+    handling: { state: "open", first_response_at: null, updated_at: created.workflow_created_at },
     workflow: {
       id: created.workflow_id,
       status: "pending",

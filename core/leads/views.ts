@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { category } from "../schemas/classification.ts";
+import { handlingState } from "../schemas/handling.ts";
 import { contactChannel } from "../schemas/lead.ts";
 import { priority, routingQueue } from "../schemas/routing.ts";
 import {
@@ -72,10 +73,50 @@ export type WorkflowWaiting = z.infer<typeof workflowWaiting>;
 
 const tokenCounts = z.object({ prompt: z.number(), completion: z.number() });
 
+/** The routing people work from: corrections over the AI's decision (computed in core/handling/effective.ts). */
+export const effectiveRouting = z
+  .object({
+    category: category.nullable(),
+    queue: routingQueue.nullable(),
+    priority: priority.nullable(),
+    sla_minutes: z.number().int().nullable(),
+    due_at: timestamp.nullable().describe("created_at + sla_minutes; null while no SLA is known."),
+    corrected: z.boolean(),
+  })
+  .meta({ id: "EffectiveRouting" });
+export type EffectiveRouting = z.infer<typeof effectiveRouting>;
+
+const correctedValue = z.union([z.string(), z.number()]);
+const fieldChange = z.object({ from: correctedValue.nullable(), to: correctedValue });
+export const correctionChanges = z
+  .object({
+    category: fieldChange.optional(),
+    queue: fieldChange.optional(),
+    priority: fieldChange.optional(),
+    sla_minutes: fieldChange.optional(),
+  })
+  .describe("Each field the correction changed, with the effective value it replaced.");
+export type CorrectionChanges = z.infer<typeof correctionChanges>;
+
+/** One correction of a lead's routing, as stored: never edited. */
+export const correctionView = z
+  .object({ id: z.uuid(), changes: correctionChanges, reason: z.string(), created_at: timestamp })
+  .meta({ id: "Correction" });
+export type CorrectionView = z.infer<typeof correctionView>;
+
+export const handlingView = z.object({
+  state: handlingState,
+  first_response_at: timestamp.nullable(),
+  updated_at: timestamp,
+});
+
 export const leadDetail = leadListItem
   .extend({
     contact: z.string().nullable(),
     message: z.string(),
+    effective: effectiveRouting,
+    corrections: z.array(correctionView).describe("Every correction of the routing, oldest first."),
+    handling: handlingView,
     workflow: z.object({
       id: z.uuid(),
       status: workflowStatus,
@@ -171,6 +212,33 @@ export const stepLatency = z.object({
 });
 export type StepLatency = z.infer<typeof stepLatency>;
 
+const breachRate = z.object({ key: z.string(), due: z.number().int(), rate: z.number().min(0).max(1) });
+
+/** GET /stats's account of people working the queues (core/handling/work-stats.ts). */
+export const workStats = z.object({
+  first_response_minutes: z
+    .object({ p50: z.number().nullable(), p90: z.number().nullable(), answered: z.number().int() })
+    .describe("Leads first answered in the period: minutes from arrival to that answer."),
+  sla_breach_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe(
+      "Of the period's routed leads whose due time has passed, the share answered late or not at all.",
+    ),
+  sla_breach_by_queue: z.array(breachRate),
+  sla_breach_by_priority: z.array(breachRate),
+  correction_rate_by_category: z
+    .record(z.string(), z.number().min(0).max(1))
+    .describe("By the category the AI chose: the share of those leads a person corrected."),
+  waiting_by_queue: z
+    .array(z.object({ key: z.string().nullable(), count: z.number().int(), overdue: z.number().int() }))
+    .describe(
+      "Open leads now (whatever the period), by effective queue; null: a failed workflow nobody routed.",
+    ),
+});
+export type WorkStats = z.infer<typeof workStats>;
+
 export const leadStats = z
   .object({
     period: statsPeriod,
@@ -198,9 +266,30 @@ export const leadStats = z
     step_latency: z.array(stepLatency),
     tokens: tokenCounts.describe("Every model call made in the period, re-asks and retries included."),
     cost_usd: z.number(),
+    ...workStats.shape,
   })
   .meta({ id: "LeadStats" });
 export type LeadStats = z.infer<typeof leadStats>;
+
+/** One row of GET /inbox: a lead as people work it, most urgent first. */
+export const inboxItem = leadListItem
+  .omit({ status: true })
+  .extend({
+    due_at: timestamp,
+    breached: z.boolean().describe("Answered after due_at, or not answered and due_at has passed."),
+    state: handlingState,
+    corrected: z.boolean(),
+    workflow_status: workflowStatus,
+  })
+  .meta({ id: "InboxItem" });
+export type InboxItem = z.infer<typeof inboxItem>;
+
+export const inboxPage = z
+  .object({
+    items: z.array(inboxItem),
+    next_cursor: z.string().nullable().describe("Opaque; null on the last page."),
+  })
+  .meta({ id: "InboxPage" });
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

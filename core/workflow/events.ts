@@ -10,7 +10,10 @@ export type WorkflowEventType =
   | "step_retried"
   | "workflow_completed"
   | "workflow_failed"
-  | "resumed";
+  | "resumed"
+  // A person's work on the lead (core/handling).
+  | "handling_changed"
+  | "corrected";
 
 export interface WorkflowEvent {
   workflowId: string;

@@ -10,12 +10,16 @@ import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { channelRoutes } from "./routes/channels.ts";
 import { docsRoutes } from "./routes/docs.ts";
+import { eventStreamRoutes } from "./routes/events-stream.ts";
+import { handlingRoutes } from "./routes/handling.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { emailRoutes } from "./routes/inbound-email.ts";
 import { webChatRoutes } from "./routes/inbound-webchat.ts";
 import { whatsAppRoutes } from "./routes/inbound-whatsapp.ts";
+import { inboxRoutes } from "./routes/inbox.ts";
 import { leadRoutes } from "./routes/leads.ts";
 import { statsRoutes } from "./routes/stats.ts";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 import { widgetRoutes } from "./routes/widget.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -44,6 +48,10 @@ export function createApp(deps: ApiDeps) {
       .route("/", docsRoutes(document))
       .route("/auth", authRoutes)
       .route("/leads", leadRoutes)
+      .route("/leads", handlingRoutes)
+      .route("/inbox", inboxRoutes)
+      .route("/webhook-endpoints", webhookEndpointRoutes)
+      .route("/events", eventStreamRoutes)
       .route("/stats", statsRoutes)
       .route("/api-keys", apiKeyRoutes)
       .route("/channels", channelRoutes)

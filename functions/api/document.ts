@@ -22,6 +22,11 @@ const DOCUMENT = {
       name: "inbound",
       description: "Where providers and the web-chat widget deliver messages that become leads.",
     },
+    {
+      name: "handling",
+      description: "People working the queues: handling, corrections, the inbox, live changes.",
+    },
+    { name: "webhooks", description: "Outbound webhook endpoints and their deliveries." },
     { name: "operations", description: "Health, readiness, metrics, and this document." },
   ],
 };

@@ -12,6 +12,7 @@ import { runStep } from "@leadflow/core/workflow/run-step";
 import { stepRunnerSettings } from "@leadflow/core/workflow/settings";
 import { serveMetrics } from "./metrics-server.ts";
 import { startReconciler } from "./reconciler.ts";
+import { startWebhookDelivery } from "./webhooks.ts";
 
 /** The worker process's parts: a processor per step queue, each a thin call into core's runStep. */
 export function startWorker(config: Config, log: Logger, llm: LlmClient = createLlmClientFromConfig(config)) {
@@ -59,16 +60,19 @@ export function startWorker(config: Config, log: Logger, llm: LlmClient = create
     { intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.STALE_STEP_MS },
     log,
   );
+  const webhooks = config.WORKER_WEBHOOKS === "true" ? startWebhookDelivery(config, database.db, log) : null;
   return {
     deps,
     /** The pool behind `deps.db`, for whoever watches its pressure. */
     pool: database.pool,
     consumers,
     reconciler,
+    webhooks,
     metrics: { registry: metrics.registry, port: metricsServer.port },
     /** Finishes the jobs in hand (BullMQ waits for them), then lets go of Redis and PostgreSQL. */
     async close() {
       await reconciler.stop();
+      await webhooks?.close();
       await consumers.close();
       await queue.close();
       await providerFlow.close();

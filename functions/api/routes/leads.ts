@@ -42,7 +42,7 @@ const idempotencyHeader = z.object({
 });
 
 /** An id that is not a uuid names no lead of the caller's: the defaultHook answers 404, as for another's lead. */
-const leadParams = z.object({ id: z.uuid() });
+export const leadParams = z.object({ id: z.uuid() });
 
 /**
  * Work that starts model calls (a submission, a retry) is limited per caller, each kind on its own count: a person
