@@ -15,5 +15,8 @@ export const web = new sst.aws.SvelteKit("Web", {
     API_URL: api.url,
     FORWARDING_SECRET: forwardingSecret.value,
     PROTOCOL_HEADER: "cloudfront-forwarded-proto",
+    // A function URL buffers the whole response and each instance lives briefly, so the event stream cannot be
+    // relayed from here: pages poll instead (web/src/lib/live.svelte.ts).
+    LIVE_UPDATES: "poll",
   },
 });

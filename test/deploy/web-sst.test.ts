@@ -78,12 +78,14 @@ async function invoke(bundle: string, events: WebEvent[]): Promise<WebResult[]> 
     process.stdout.write(JSON.stringify(results));`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
     cwd: join(dir, ".svelte-kit", "svelte-kit-sst"),
-    // As infra/web.ts configures it: PROTOCOL_HEADER named, so the app trusts the adapter's https URLs.
+    // As infra/web.ts configures it: PROTOCOL_HEADER named, so the app trusts the adapter's https URLs, and pages
+    // polling for changes, since a function URL cannot hold the event stream open.
     env: {
       PATH: process.env.PATH,
       API_URL: apiUrl,
       AWS_LAMBDA_FUNCTION_NAME: "leadflow-web",
       PROTOCOL_HEADER: "cloudfront-forwarded-proto",
+      LIVE_UPDATES: "poll",
     },
   });
   let out = "";
@@ -174,16 +176,25 @@ describe("the web build", () => {
     // Signing up through the form action: the API made the user, and the session cookie comes back the way a
     // function URL response carries cookies (payload 2.0 `cookies`), Secure since the request came over https.
     expect(signup!.statusCode).toBe(303);
-    expect(signup!.headers?.location).toBe("/leads");
+    expect(signup!.headers?.location).toBe("/inbox");
     const session = signup!.cookies?.find((c) => c.startsWith("leadflow_session="));
     expect(session).toMatch(/HttpOnly/i);
     expect(session).toMatch(/Secure/i);
     expect(session).toMatch(/SameSite=Lax/i);
 
-    const [leads] = await invoke(bundle, [
-      pageEvent("GET", "/leads", { cookies: [session!.split(";")[0]!] }),
+    const cookies = [session!.split(";")[0]!];
+    const [leads, inbox, stream] = await invoke(bundle, [
+      pageEvent("GET", "/leads", { cookies }),
+      pageEvent("GET", "/inbox", { cookies }),
+      pageEvent("GET", "/events/stream", { cookies }),
     ]);
     expect(leads!.statusCode).toBe(200);
     expect(leads!.body).toContain(email);
+    // Live updates poll here: the inbox's page data says so, and the relay refuses at once rather than hold a
+    // response open.
+    expect(inbox!.statusCode).toBe(200);
+    expect(inbox!.body).toMatch(/\blive:"poll"/);
+    expect(stream!.statusCode).toBe(503);
+    expect(stream!.body).toMatch(/LIVE_UPDATES=poll/);
   });
 });

@@ -69,7 +69,13 @@ export async function startWebServer(env: Record<string, string>) {
  * comes from the global setup; the Redis prefix gets a suffix of its own so no other suite's worker takes
  * these jobs.
  */
-export async function startStack(options: { simulatorLatencyMs?: { min: number; max: number } } = {}) {
+export async function startStack(
+  options: {
+    simulatorLatencyMs?: { min: number; max: number };
+    /** The web server's own variables (e.g. LIVE_UPDATES), over this process's. */
+    webEnv?: Record<string, string>;
+  } = {},
+) {
   if (!existsSync(WEB_ENTRY)) {
     throw new Error(`${WEB_ENTRY} is missing: run \`npm run build -w web\` (npm test's pretest does).`);
   }
@@ -102,7 +108,7 @@ export async function startStack(options: { simulatorLatencyMs?: { min: number; 
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const worker = startWorker(config, createLogger({ level: "silent", name: "leadflow-worker-e2e" }));
 
-  const web = await startWebServer({ API_URL: apiUrl });
+  const web = await startWebServer({ ...options.webEnv, API_URL: apiUrl });
   const webUrl = web.url;
   const output = web.output;
 

@@ -27,7 +27,7 @@ describe("a workflow held back by the provider's Retry-After (Chromium)", () => 
     await page.getByLabel("Email").fill(`waiting-${randomUUID()}@example.test`);
     await page.getByLabel("Password").fill("correct horse battery");
     await page.getByRole("button", { name: "Create your account" }).click();
-    await page.waitForURL(/\/leads$/);
+    await page.waitForURL(/\/inbox$/);
     const token = (await context.cookies()).find((c) => c.name === "leadflow_session")!.value;
     const submit = async (message: string) => {
       const res = await fetch(`${stack.apiUrl}/leads`, {

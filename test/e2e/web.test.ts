@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { diagnoseOnFailure as diagnose, SCREENSHOTS, sessionCookie, watchConsole } from "./browser.ts";
 import { launchChromium } from "./chromium.ts";
 import { type Stack, startStack } from "./stack.ts";
 
-const SCREENSHOTS = fileURLToPath(new URL("../../test-results/screenshots/", import.meta.url));
 const PASSWORD = "correct horse battery";
 const JS_BUDGET_BYTES = 100 * 1024;
 
@@ -15,7 +13,6 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   // Every model call takes a few hundred ms, so a workflow visibly runs for a second or two.
   stack = await startStack({ simulatorLatencyMs: { min: 200, max: 350 } });
   browser = await launchChromium();
@@ -26,38 +23,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** On a failure: what the browser showed, and what the web server said. */
-function diagnoseOnFailure(page: Page, name: string) {
-  onTestFailed(async () => {
-    await page.screenshot({ path: `${SCREENSHOTS}failure-${name}.png`, fullPage: true }).catch(() => {});
-    console.error(`failed at ${page.url()}; web server output:\n${stack.webOutput()}`);
-  });
-}
-
-/** Resource types a page never loads on purpose with an error status (forms and documents may: a 4xx, a 404). */
-const SUBRESOURCES = new Set(["script", "stylesheet", "image", "font", "manifest"]);
-
-/** Problems the browser reports (script errors, CSP violations, failed loads) fail the test at the end. */
-function watchConsole(page: Page, problems: string[]) {
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  page.on("console", (msg) => {
-    // A refused form answers 4xx on purpose (SvelteKit passes fail()'s status on); Chromium logs each one as
-    // "Failed to load resource". The failed loads that are problems are caught below, by type.
-    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-      problems.push(`console: ${msg.text()}`);
-    }
-  });
-  page.on("response", (res) => {
-    if (res.status() >= 400 && SUBRESOURCES.has(res.request().resourceType())) {
-      problems.push(`load: ${res.status()} ${res.url()}`);
-    }
-  });
-  page.on("requestfailed", (req) => {
-    // ERR_ABORTED is a navigation cancelling what the page it left was still loading (the live stream).
-    const reason = req.failure()?.errorText ?? "";
-    if (!reason.includes("ERR_ABORTED")) problems.push(`request failed: ${reason} ${req.url()}`);
-  });
-}
+const diagnoseOnFailure = (page: Page, name: string) => diagnose(page, name, () => stack.webOutput());
 
 /**
  * The JavaScript a page loaded since its document was opened (so call it on a page reached by a full load, once
@@ -76,10 +42,6 @@ async function pageJsBytes(page: Page): Promise<number> {
     total += gzipSync(body, { level: 9 }).length;
   }
   return total;
-}
-
-async function sessionCookie(context: BrowserContext) {
-  return (await context.cookies()).find((c) => c.name === "leadflow_session");
 }
 
 async function submitLead(page: Page, lead: { name: string; message: string; contact?: string }) {
@@ -109,7 +71,7 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     diagnoseOnFailure(page, "main");
     const email = `e2e-${randomUUID()}@example.test`;
 
-    // Anonymous: / goes to /login, and the simulator banner is on every page.
+    // Anonymous: / goes to /login, and the simulator banner is on every page. Signing up lands in the inbox.
     await page.goto(stack.webUrl);
     expect(new URL(page.url()).pathname).toBe("/login");
     await expect(page.getByTestId("simulator-banner").textContent()).resolves.toContain(
@@ -128,7 +90,7 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     expect(await page.getByLabel("Email").inputValue()).toBe(email);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Create your account" }).click();
-    await page.waitForURL(/\/leads$/);
+    await page.waitForURL(/\/inbox$/);
 
     // The token: httpOnly, SameSite=Lax, not Secure over plain http, and nowhere a script or the page can see.
     const cookie = await sessionCookie(context);
@@ -258,7 +220,8 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
 
     // Filters live in the URL; then the list at a phone's width.
     await page.goto(`${stack.webUrl}/`);
-    expect(new URL(page.url()).pathname).toBe("/leads");
+    expect(new URL(page.url()).pathname).toBe("/inbox");
+    await page.goto(`${stack.webUrl}/leads`);
     await page.getByLabel("Status").selectOption("completed");
     await page.waitForURL(/status=completed/);
     await expect.poll(() => page.getByTestId("lead-row").count()).toBe(3);
@@ -314,7 +277,9 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     await otherPage.getByLabel("Email").fill(`e2e-other-${randomUUID()}@example.test`);
     await otherPage.getByLabel("Password").fill(PASSWORD);
     await otherPage.getByRole("button", { name: "Create your account" }).click();
-    await otherPage.waitForURL(/\/leads$/);
+    await otherPage.waitForURL(/\/inbox$/);
+    await otherPage.getByTestId("inbox-empty").waitFor();
+    await otherPage.goto(`${stack.webUrl}/leads`);
     await otherPage.getByTestId("leads-empty").waitFor();
     expect(await otherPage.getByTestId("lead-row").count()).toBe(0);
     const response = await otherPage.goto(`${stack.webUrl}${leadPath}`);
@@ -337,7 +302,8 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     await page.getByLabel("Email").fill(`e2e-retry-${randomUUID()}@example.test`);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Create your account" }).click();
-    await page.waitForURL(/\/leads$/);
+    await page.waitForURL(/\/inbox$/);
+    await page.goto(`${stack.webUrl}/leads`);
 
     // The model answers classify's first call with an HTTP 500: a transient failure, retried through the queue.
     // Every call of this lead takes a second more, so the page is open while the retry is pending.
@@ -391,7 +357,8 @@ describe("web UI end to end (Chromium, real API, worker and simulator)", () => {
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Create your account" }).click();
-    await page.waitForURL(/\/leads$/);
+    await page.waitForURL(/\/inbox$/);
+    await page.goto(`${stack.webUrl}/leads`);
 
     // A refused lead: the page comes back from the server with the errors and every typed value.
     await page.getByLabel("Name", { exact: true }).fill("No Script Nora");

@@ -24,6 +24,18 @@ export const variables = defineEnvVars({
       "adapter-node's fixed origin of the site (e.g. https://leads.example.com); when set, its protocol says whether cookies are Secure.",
     schema: (value) => value?.trim() || undefined,
   },
+  LIVE_UPDATES: {
+    description:
+      "How pages follow changes: `stream` relays the API's GET /events/stream to the browser (default); `poll` " +
+      "re-loads on a timer instead, for hosts that cannot hold a response open (AWS Lambda).",
+    schema: (value): "stream" | "poll" => {
+      const mode = value?.trim().toLowerCase() || "stream";
+      if (mode !== "stream" && mode !== "poll") {
+        throw new Error(`LIVE_UPDATES must be stream or poll, got ${JSON.stringify(value)}`);
+      }
+      return mode;
+    },
+  },
   PROTOCOL_HEADER: {
     description:
       "adapter-node's proxy header naming the request protocol. When set, the request URL's protocol is trusted.",

@@ -25,6 +25,9 @@ const LABELS: Record<string, string> = {
   classify: "Classify",
   extract: "Extract",
   route: "Route",
+  open: "Open",
+  answered: "Answered",
+  closed: "Closed",
 };
 
 export function label(value: string | null | undefined): string {
@@ -127,6 +130,13 @@ export function relative(diffMs: number): string {
   const mins = Math.round(Math.abs(diffMs) / 60_000);
   if (mins < 1) return "just now";
   return diffMs >= 0 ? `in ${minutes(mins)}` : `${minutes(mins)} ago`;
+}
+
+/** An SLA's due time from now: "due in 14 min", "due now", or "overdue by 3 min" once it has passed. */
+export function countdown(diffMs: number): string {
+  const mins = Math.floor(Math.abs(diffMs) / 60_000);
+  if (diffMs < 0) return `overdue by ${minutes(Math.max(1, mins))}`;
+  return mins < 1 ? "due now" : `due in ${minutes(mins)}`;
 }
 
 const dateTime = new Intl.DateTimeFormat("en-GB", {

@@ -1,5 +1,5 @@
-/** Where sign-in goes when `next` is missing or not ours. */
-export const DEFAULT_NEXT = "/leads";
+/** Where sign-in goes when `next` is missing or not ours: the inbox, a signed-in user's home page. */
+export const DEFAULT_NEXT = "/inbox";
 
 /**
  * Where to go after signing in: `next` resolved against this site's own origin, the way a browser would, and kept

@@ -8,19 +8,24 @@
 
 import type { StatsPeriod } from "@leadflow/core/leads/views";
 import type { Category } from "@leadflow/core/schemas/classification";
+import type { HandlingState } from "@leadflow/core/schemas/handling";
 import type { ContactChannel } from "@leadflow/core/schemas/lead";
 import type { Priority, RoutingQueue } from "@leadflow/core/schemas/routing";
 import type { WorkflowStatus } from "@leadflow/core/schemas/workflow";
+import type { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 
 export type { PublicUser as User } from "@leadflow/core/auth/views";
 export type {
   AttemptView as Attempt,
+  CorrectionView as Correction,
   CountByKey,
+  InboxItem,
   LeadDetail,
   LeadListItem,
   LeadStats as Stats,
   StepView,
 } from "@leadflow/core/leads/views";
+export type { HandlingState } from "@leadflow/core/schemas/handling";
 export type { ClassifyOutput } from "@leadflow/core/steps/classify";
 export type { ExtractOutput } from "@leadflow/core/steps/extract";
 export type { RouteOutput } from "@leadflow/core/steps/route";
@@ -36,6 +41,19 @@ export interface ApiErrorBody {
 export interface Meta {
   llm: { provider: string; model: string; simulated: boolean };
 }
+
+/**
+ * One `lead` event of GET /events/stream, as the web server relays it (core/live/lead-changes.ts): ids and states
+ * only, never a lead's text.
+ */
+export interface LeadChange {
+  id: string;
+  status: WorkflowStatus;
+  handling_state: HandlingState;
+}
+
+/** How pages follow changes (LIVE_UPDATES): the relayed event stream, or polling where it cannot run. */
+export type LiveMode = "stream" | "poll";
 
 // The values the pages offer (filters, the channel picker, the overview's periods) are needed at run time, so
 // they are listed here rather than imported from core's schemas (which would bring zod into the bundle). Each is
@@ -68,6 +86,13 @@ export const CHANNELS = [
   "email",
   "other",
 ] as const satisfies readonly ContactChannel[];
+export const HANDLING_STATES = ["open", "answered", "closed"] as const satisfies readonly HandlingState[];
+/** The SLA window each priority allows, for people as for the AI (core/steps/routing-rules.ts, to the minute). */
+export const SLA_WINDOWS = {
+  p0: { min: 5, max: 60 },
+  p1: { min: 30, max: 240 },
+  p2: { min: 120, max: 2880 },
+} as const satisfies typeof SLA_BOUNDS;
 export const STATS_PERIODS = ["24h", "7d", "30d"] as const satisfies readonly StatsPeriod[];
 
 /** True when the list names every member of the union `T`. */
@@ -80,5 +105,6 @@ export type ListsNameEveryValue = [
   Assert<NamesEvery<RoutingQueue, typeof QUEUES>>,
   Assert<NamesEvery<Priority, typeof PRIORITIES>>,
   Assert<NamesEvery<ContactChannel, typeof CHANNELS>>,
+  Assert<NamesEvery<HandlingState, typeof HANDLING_STATES>>,
   Assert<NamesEvery<StatsPeriod, typeof STATS_PERIODS>>,
 ];

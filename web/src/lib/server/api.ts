@@ -1,6 +1,7 @@
 import type { RequestEvent } from "@sveltejs/kit";
 import { error, redirect } from "@sveltejs/kit";
 import { API_URL, FORWARDING_SECRET } from "$app/env/private";
+import { DEFAULT_NEXT } from "../next-path.ts";
 import type { ApiErrorBody } from "../types.ts";
 import { clearSession } from "./session.ts";
 
@@ -18,14 +19,7 @@ export async function apiRequest<T>(
   path: string,
   options: { method?: string; token?: string | null; body?: unknown; event?: RequestEvent } = {},
 ): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const client = options.event ? clientAddress(options.event) : null;
-  // Every call comes from this server; the browser's address lets the API's per-address limits tell users apart
-  // (the API believes it only with TRUST_PROXY, i.e. when only this server can reach it, or FORWARDING_SECRET).
-  if (client) headers["x-forwarded-for"] = client;
-  // Where the API cannot rely on TRUST_PROXY (its URL is public), this proves the address came from here.
-  if (client && FORWARDING_SECRET) headers["x-leadflow-forwarding-secret"] = FORWARDING_SECRET;
+  const headers = apiHeaders({ accept: "application/json", token: options.token, event: options.event });
   if (options.body !== undefined) headers["content-type"] = "application/json";
   let response: Response;
   try {
@@ -66,6 +60,23 @@ export async function apiRequest<T>(
   };
 }
 
+/** The headers of every call to the API: what it answers in, the user's token, and whose browser asks. */
+export function apiHeaders(options: {
+  accept: string;
+  token?: string | null;
+  event?: RequestEvent;
+}): Record<string, string> {
+  const headers: Record<string, string> = { accept: options.accept };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const client = options.event ? clientAddress(options.event) : null;
+  // Every call comes from this server; the browser's address lets the API's per-address limits tell users apart
+  // (the API believes it only with TRUST_PROXY, i.e. when only this server can reach it, or FORWARDING_SECRET).
+  if (client) headers["x-forwarded-for"] = client;
+  // Where the API cannot rely on TRUST_PROXY (its URL is public), this proves the address came from here.
+  if (client && FORWARDING_SECRET) headers["x-leadflow-forwarding-secret"] = FORWARDING_SECRET;
+  return headers;
+}
+
 function clientAddress(event: RequestEvent): string | null {
   try {
     return event.getClientAddress() || null;
@@ -84,7 +95,7 @@ export function loginUrl(event: RequestEvent, reason?: "expired"): string {
   const params = new URLSearchParams();
   if (reason) params.set("reason", reason);
   const back = returnPath(event);
-  if (back !== "/" && back !== "/leads") params.set("next", back);
+  if (back !== "/" && back !== DEFAULT_NEXT) params.set("next", back);
   const query = params.toString();
   return query ? `/login?${query}` : "/login";
 }
