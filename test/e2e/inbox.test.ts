@@ -308,6 +308,7 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
     diagnoseOnFailure(page, "inbox-keys");
     await openInbox(page);
     expect(await rowIds(page)).toEqual(ids);
+    await page.screenshot({ path: `${SCREENSHOTS}inbox.png`, fullPage: true });
     const selected = () =>
       page.evaluate(() => ({
         row: document.activeElement?.closest("[data-lead-id]")?.getAttribute("data-lead-id") ?? null,
@@ -347,6 +348,7 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
     await expect(help.isVisible()).resolves.toBe(true);
     await expect(help.getByRole("heading").textContent()).resolves.toBe("Keyboard shortcuts");
     await expect(help.locator("dt").allTextContents()).resolves.toEqual(["j", "k", "a", "c", "Enter", "?"]);
+    await page.screenshot({ path: `${SCREENSHOTS}inbox-keys.png` });
     await page.keyboard.press("j"); // inside the dialog, keys are its own
     await page.keyboard.press("Escape");
     await expect(help.isVisible()).resolves.toBe(false);
