@@ -60,15 +60,23 @@ async function signUp(): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-/** A browser context signed in as the token's user (the session cookie the web app's sign-in sets). */
-async function signedIn(
+/**
+ * A page signed in as the token's user (the session cookie the web app's sign-in sets), with the browser's
+ * problems collected and a screenshot taken if the test fails.
+ */
+async function browse(
   token: string,
+  name: string,
   options: Parameters<Browser["newContext"]>[0] = {},
   webUrl = stack.webUrl,
 ) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   await context.addCookies([{ name: "leadflow_session", value: token, url: webUrl, httpOnly: true }]);
-  return context;
+  const page = await context.newPage();
+  const problems: string[] = [];
+  watchConsole(page, problems);
+  diagnoseOnFailure(page, name);
+  return { context, page, problems };
 }
 
 async function submit(token: string, name: string, message = "Quote for a deep clean of a flat in Leeds?") {
@@ -106,6 +114,11 @@ async function arrivedAt(id: string, at: Date) {
   await db.query("update leads set created_at = $2 where id = $1", [id, at]);
   await db.query("update workflows set lead_created_at = $2 where lead_id = $1", [id, at]);
 }
+
+/** The API's live subscriptions (GET /events/stream), one per open stream, in this process like the API. */
+const hub = () => leadChangeHub(stack.config.DATABASE_APP_URL ?? stack.config.DATABASE_URL);
+const subscribers = (n: number, what: string) =>
+  waitFor(async () => (hub().subscribers === n ? true : undefined), 5_000, what);
 
 const row = (page: Page, id: string) => page.locator(`[data-testid="inbox-row"][data-lead-id="${id}"]`);
 const rowIds = (page: Page) =>
@@ -202,14 +215,10 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
   }, 60_000);
 
   it("moves a lead with one click: Answered takes it off the open tab and into answered, and Undo brings it back", async () => {
-    const problems: string[] = [];
     const token = await signUp();
     const first = await routed(token, "Answer Ada", { queue: "sales", priority: "p1", sla_minutes: 120 });
     const second = await routed(token, "Close Cleo", { queue: "sales", priority: "p2", sla_minutes: 2880 });
-    const context = await signedIn(token);
-    const page = await context.newPage();
-    watchConsole(page, problems);
-    diagnoseOnFailure(page, "inbox-move");
+    const { context, page, problems } = await browse(token, "inbox-move");
 
     await openInbox(page, "?queue=sales");
     await markDocument(page);
@@ -244,13 +253,9 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
   }, 60_000);
 
   it("corrects queue and priority inline: the API's SLA rule comes back at the field, the badge changes, the queue moves it", async () => {
-    const problems: string[] = [];
     const token = await signUp();
     const id = await routed(token, "Correct Cora", { queue: "sales", priority: "p2", sla_minutes: 1200 });
-    const context = await signedIn(token);
-    const page = await context.newPage();
-    watchConsole(page, problems);
-    diagnoseOnFailure(page, "inbox-correct");
+    const { context, page, problems } = await browse(token, "inbox-correct");
 
     await openInbox(page, "?queue=sales");
     await markDocument(page);
@@ -295,17 +300,13 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
   }, 60_000);
 
   it("works from the keyboard: j/k move a visible selection, a answers, Enter opens, ? shows the keys", async () => {
-    const problems: string[] = [];
     const token = await signUp();
     const ids = [
       await routed(token, "Key One", { queue: "support", priority: "p1", sla_minutes: 60 }),
       await routed(token, "Key Two", { queue: "support", priority: "p1", sla_minutes: 120 }),
       await routed(token, "Key Three", { queue: "support", priority: "p1", sla_minutes: 180 }),
     ];
-    const context = await signedIn(token);
-    const page = await context.newPage();
-    watchConsole(page, problems);
-    diagnoseOnFailure(page, "inbox-keys");
+    const { context, page, problems } = await browse(token, "inbox-keys");
     await openInbox(page);
     expect(await rowIds(page)).toEqual(ids);
     await page.screenshot({ path: `${SCREENSHOTS}inbox.png`, fullPage: true });
@@ -364,7 +365,6 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
   }, 60_000);
 
   it("fits a phone: at 375 px the rows are stacked cards and nothing scrolls sideways", async () => {
-    const problems: string[] = [];
     const token = await signUp();
     const id = await routed(token, "Phone Pia with a rather long name for a narrow screen", {
       queue: "needs_clarification",
@@ -372,10 +372,9 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
       sla_minutes: 60,
     });
     await routed(token, "Phone Paul", { queue: "sales", priority: "p2", sla_minutes: 600 });
-    const context = await signedIn(token, { viewport: { width: 375, height: 800 } });
-    const page = await context.newPage();
-    watchConsole(page, problems);
-    diagnoseOnFailure(page, "inbox-phone");
+    const { context, page, problems } = await browse(token, "inbox-phone", {
+      viewport: { width: 375, height: 800 },
+    });
     await openInbox(page);
     await row(page, id).locator("summary").click();
     await row(page, id).getByLabel("Reason").waitFor();
@@ -400,15 +399,11 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
   }, 60_000);
 
   it("lists a lead whose triage failed under Failed, and says a breached lead is overdue", async () => {
-    const problems: string[] = [];
     const token = await signUp();
     const failed = await submit(token, "Failing Fay", "My cleaner never came [[sim classify=http_401]]");
     expect((await settled(token, failed)).workflow.status).toBe("failed");
     const late = await routed(token, "Late Lou", { queue: "support", priority: "p1", sla_minutes: 240 });
-    const context = await signedIn(token);
-    const page = await context.newPage();
-    watchConsole(page, problems);
-    diagnoseOnFailure(page, "inbox-failed");
+    const { context, page, problems } = await browse(token, "inbox-failed");
 
     await openInbox(page, "?queue=failed");
     expect(await rowIds(page)).toEqual([failed]);
@@ -449,9 +444,9 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
   it("works without JavaScript: tabs are links, Answered and a refused correction post and come back to the same view", async () => {
     const token = await signUp();
     const id = await routed(token, "No Script Nico", { queue: "sales", priority: "p2", sla_minutes: 1200 });
-    const context = await signedIn(token, { javaScriptEnabled: false });
-    const page = await context.newPage();
-    diagnoseOnFailure(page, "inbox-nojs");
+    // No script runs, so there are no browser problems to hold against the page (Chromium refuses even the
+    // module preloads then, and reports each).
+    const { context, page } = await browse(token, "inbox-nojs", { javaScriptEnabled: false });
     await page.goto(`${stack.webUrl}/inbox?queue=sales`);
     await expect(page.getByTestId("live-status").textContent()).resolves.not.toMatch(/Live/);
     await expect(page.getByRole("button", { name: /Keyboard shortcuts/ }).count()).resolves.toBe(0);
@@ -476,7 +471,7 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
   }, 60_000);
 });
 
-describe("the live relay (GET /events/stream on the web server)", () => {
+describe("live updates through the web server's relay (GET /events/stream)", () => {
   /** The relay read as a browser's EventSource would: its `lead` events as they arrive. */
   async function openRelay(token: string | null, webUrl = stack.webUrl) {
     const abort = new AbortController();
@@ -507,28 +502,18 @@ describe("the live relay (GET /events/stream on the web server)", () => {
     return { res, events, close: () => abort.abort() };
   }
 
-  const hub = () => leadChangeHub(stack.config.DATABASE_APP_URL ?? stack.config.DATABASE_URL);
-  /** The API's subscriptions once the pages and relays of earlier tests are gone. */
-  const quiet = () =>
-    waitFor(async () => (hub().subscribers === 0 ? true : undefined), 5_000, "no open streams");
-
   it("carries the signed-in user's changes and no other user's, and refuses anyone not signed in", async () => {
     const anonymous = await openRelay(null);
     expect(anonymous.res.status).toBe(401);
 
     const [alice, bob] = [await signUp(), await signUp()];
-    await quiet();
-    const before = hub().subscribers;
+    await subscribers(0, "the streams of earlier tests to close");
     const aliceRelay = await openRelay(alice);
     const bobRelay = await openRelay(bob);
     try {
       expect(aliceRelay.res.status).toBe(200);
       expect(aliceRelay.res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-      await waitFor(
-        async () => (hub().subscribers === before + 2 ? true : undefined),
-        5_000,
-        "both relays upstream",
-      );
+      await subscribers(2, "both relays upstream");
       const bobs = await submit(bob, "Bob's Lead");
       await settled(bob, bobs);
       await waitFor(
@@ -552,47 +537,65 @@ describe("the live relay (GET /events/stream on the web server)", () => {
       bobRelay.close();
     }
     // The browser going away ends the upstream request: the API's subscriptions are gone.
-    await waitFor(
-      async () => (hub().subscribers === before ? true : undefined),
-      5_000,
-      "the upstreams to close",
-    );
+    await subscribers(0, "the upstreams to close");
   });
 
   it("closes the upstream when the page that opened it goes away", async () => {
     const token = await signUp();
-    await quiet();
-    const before = hub().subscribers;
-    const context = await signedIn(token);
-    const page = await context.newPage();
+    await subscribers(0, "the streams of earlier tests to close");
+    const { context, page, problems } = await browse(token, "inbox-upstream");
     await openInbox(page);
-    await waitFor(
-      async () => (hub().subscribers === before + 1 ? true : undefined),
-      5_000,
-      "the page's stream",
-    );
+    await subscribers(1, "the page's stream");
     await page.close();
-    await waitFor(
-      async () => (hub().subscribers === before ? true : undefined),
-      5_000,
-      "the stream to close",
-    );
+    await subscribers(0, "the stream to close");
     await context.close();
+    expect(problems).toEqual([]);
   });
+
+  it("updates the lead list and a lead's page too: a lead sent by an API client, a retry started elsewhere", async () => {
+    const token = await signUp();
+    const failed = await submit(token, "Retry Rita", "My cleaner never came [[sim classify=http_401*1]]");
+    expect((await settled(token, failed)).workflow.status).toBe("failed");
+    await subscribers(0, "the streams of earlier tests to close");
+    const { context, page, problems } = await browse(token, "inbox-elsewhere");
+
+    // Nothing on the list is in flight, so before the stream it would never have looked again.
+    await page.goto(`${stack.webUrl}/leads`);
+    await expect.poll(() => page.getByTestId("lead-row").count()).toBe(1);
+    await subscribers(1, "the list's stream");
+    await markDocument(page);
+    const listed = await submit(token, "Listed Liam", "Window cleaning in Bath? [[sim delay=300]]");
+    await page
+      .locator(`[data-testid="lead-row"][data-lead-id="${listed}"][data-status="completed"]`)
+      .waitFor({
+        timeout: 20_000,
+      });
+    expect(await sameDocument(page)).toBe(true);
+
+    // A failed workflow's page polls nothing; a retry by an API client reaches it through the stream, and from
+    // there the page follows the steps to completion.
+    await page.goto(`${stack.webUrl}/leads/${failed}`);
+    await page.locator('[data-testid="workflow-status"] [data-status="failed"]').waitFor();
+    await subscribers(1, "the lead page's stream");
+    await markDocument(page);
+    expect((await api("POST", `/leads/${failed}/retry`, token)).status).toBe(202);
+    await page
+      .locator('[data-testid="workflow-status"] [data-status="completed"]')
+      .waitFor({ timeout: 20_000 });
+    expect(await sameDocument(page)).toBe(true);
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 60_000);
 
   it("falls back to polling where LIVE_UPDATES=poll: the inbox still updates without a reload, and the relay refuses", async () => {
     const web = await startWebServer({ API_URL: stack.apiUrl, LIVE_UPDATES: "poll" });
-    const problems: string[] = [];
     try {
       const token = await signUp();
       const relay = await openRelay(token, web.url);
       expect(relay.res.status).toBe(503);
       await expect(relay.res.text()).resolves.toMatch(/LIVE_UPDATES=poll/);
 
-      const context = await signedIn(token, {}, web.url);
-      const page = await context.newPage();
-      watchConsole(page, problems);
-      diagnoseOnFailure(page, "inbox-poll");
+      const { context, page, problems } = await browse(token, "inbox-poll", {}, web.url);
       const streams: string[] = [];
       page.on("request", (req) => {
         if (req.resourceType() === "eventsource") streams.push(req.url());
@@ -607,9 +610,9 @@ describe("the live relay (GET /events/stream on the web server)", () => {
       expect(await sameDocument(page)).toBe(true);
       expect(streams).toEqual([]);
       await context.close();
+      expect(problems).toEqual([]);
     } finally {
       await web.close();
     }
-    expect(problems).toEqual([]);
   }, 60_000);
 });
