@@ -32,21 +32,21 @@ export async function submitLead(deps: SubmitDeps, userId: string, input: LeadIn
 /**
  * As submitLead, but a repeat of the same Idempotency-Key from the same user within the window answers with the
  * first lead (`replayed`), never a second workflow; the unique index on (user, key) serialises even two requests
- * sent at the same moment. The same key with a different body is a conflict. `channelId` records the channel
- * connection a lead arrived on (core/channels), which submits through here like POST /leads.
+ * sent at the same moment. The same key with a different body is a conflict. A channel's deliveries
+ * (core/channels) store through storeLeadIdempotently and startWorkflow, the two halves of this.
  */
 export async function submitLeadIdempotently(
   deps: SubmitDeps,
   userId: string,
   input: LeadInput,
   idempotencyKey: string | null,
-  channelId: string | null = null,
 ): Promise<{ lead: LeadDetail; replayed: boolean }> {
   const result = await asUser(deps.db, userId, (tx) =>
-    storeLeadIdempotently(tx, userId, input, idempotencyKey, channelId),
+    storeLeadIdempotently(tx, userId, input, idempotencyKey, null),
   );
   if (result.replay) return { lead: result.replay, replayed: true };
-  return { lead: await startWorkflow(deps, result.created!), replayed: false };
+  await startWorkflow(deps, result.created!);
+  return { lead: acceptedLead(result.created!), replayed: false };
 }
 
 export type StoredLead = Awaited<ReturnType<typeof storeLeadIdempotently>>;
@@ -82,14 +82,13 @@ export async function storeLeadIdempotently(
   return { created };
 }
 
+type CreatedLead = NonNullable<StoredLead["created"]>;
+
 /**
- * Asks the queue to start a committed lead's first step and answers the lead as POST /leads shows it; if the
- * queue is away the lead stays accepted and the reconciler enqueues it later.
+ * Asks the queue to start a committed lead's first step; if the queue is away the lead stays accepted and the
+ * reconciler enqueues it later.
  */
-export async function startWorkflow(
-  deps: SubmitDeps,
-  created: NonNullable<StoredLead["created"]>,
-): Promise<LeadDetail> {
+export async function startWorkflow(deps: SubmitDeps, created: CreatedLead): Promise<void> {
   try {
     await deps.queue.enqueue({
       workflowId: created.workflow_id,
@@ -100,6 +99,10 @@ export async function startWorkflow(
   } catch (err) {
     deps.onEnqueueFailure?.(err, created.workflow_id);
   }
+}
+
+/** A lead POST /leads has just stored, as it answers it: pending, nothing decided, from no channel. */
+function acceptedLead(created: CreatedLead): LeadDetail {
   return {
     id: created.id,
     name: created.name,
@@ -112,6 +115,7 @@ export async function startWorkflow(
     queue: null,
     priority: null,
     sla_minutes: null,
+    source: null,
     effective: {
       category: null,
       queue: null,
