@@ -11,7 +11,6 @@ import { lambdaContext, queueArn, sqsEvent, sqsRecord, sqsRecordFromMessage } fr
 // PostgreSQL, an SQS of this process (fauxqs, read through the real AWS SDK) and a real local receiver.
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-// biome-ignore lint/suspicious/noExplicitAny: the two handlers take different events
 type Handler = (...args: any[]) => Promise<any>;
 
 let fauxqs: FauxqsServer;
