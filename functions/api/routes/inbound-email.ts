@@ -13,7 +13,7 @@ import { DomainError } from "@leadflow/core/errors";
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
-import { ApiError, zodDetails } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import {
   inboundBodyLimit,
   jsonOrRefuse,

@@ -13,7 +13,7 @@ import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { clientIp } from "../client-ip.ts";
 import type { AppEnv } from "../context.ts";
-import { ApiError, errorResponse, zodDetails } from "../errors.ts";
+import { errorResponse } from "../errors.ts";
 import {
   inboundBodyLimit,
   jsonOrRefuse,

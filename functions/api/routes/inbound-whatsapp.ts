@@ -4,7 +4,7 @@ import { matchesDigest } from "@leadflow/core/channels/secrets";
 import { verifyWhatsAppSignature, whatsAppLeads, whatsAppPayload } from "@leadflow/core/channels/whatsapp";
 import { DomainError } from "@leadflow/core/errors";
 import { z } from "zod";
-import { ApiError, zodDetails } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import {
   inboundBodyLimit,
   jsonOrRefuse,
