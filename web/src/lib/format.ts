@@ -176,13 +176,25 @@ export function count(value: number): string {
   return new Intl.NumberFormat("en-GB").format(value);
 }
 
-/** The routing fields a person may correct, by name. */
+/** The routing fields a person may correct, by name, in the order they are shown. */
 const ROUTING_FIELDS: Record<string, string> = {
   category: "Category",
   queue: "Queue",
   priority: "Priority",
   sla_minutes: "SLA",
 };
+export const ROUTING_FIELD_NAMES = ["category", "queue", "priority", "sla_minutes"] as const;
+
+/** A correction's changes in that order (stored as jsonb, they come back in its key order, shortest key first). */
+export function orderedChanges<C>(changes: Partial<Record<string, C>>): [string, C][] {
+  const order = (field: string) => {
+    const i = (ROUTING_FIELD_NAMES as readonly string[]).indexOf(field);
+    return i === -1 ? ROUTING_FIELD_NAMES.length : i;
+  };
+  return (Object.entries(changes) as [string, C | undefined][])
+    .filter((entry): entry is [string, C] => entry[1] !== undefined)
+    .sort(([a], [b]) => order(a) - order(b));
+}
 
 export function routingField(field: string): string {
   return ROUTING_FIELDS[field] ?? sentence(field);
@@ -198,4 +210,18 @@ export function routingValue(field: string, value: string | number | null | unde
 export function spanWords(ms: number): string {
   const mins = Math.round(Math.abs(ms) / 60_000);
   return mins < 1 ? "less than a minute" : minutes(mins);
+}
+
+/** A measured number of minutes (stats): "0.4 min", "12.5 min", then "1 h 5 min"; null (no sample) as "—". */
+export function minutesFigure(value: number | null): string {
+  if (value === null) return "—";
+  return value < 60 ? `${Number(value.toFixed(1))} min` : minutes(Math.round(value));
+}
+
+/** Time left on a clock, to the second: "42 s", "4 min 10 s", "1 h 0 min 5 s". */
+export function countdown(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  return [h ? `${h} h` : "", h || m ? `${m} min` : "", `${total % 60} s`].filter(Boolean).join(" ");
 }

@@ -3,6 +3,7 @@ import { HANDLING_STATES } from "@leadflow/core/schemas/handling";
 import { PRIORITIES, QUEUES } from "@leadflow/core/schemas/routing";
 import { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 import { error, fail } from "@sveltejs/kit";
+import { orderedChanges } from "#lib/format.ts";
 import { authed, formProblems, formText } from "#lib/server/api.ts";
 import { sourceLine } from "#lib/server/source.ts";
 import type { Attempt, Correction, LeadDetail, LeadEvent } from "#lib/types.ts";
@@ -83,6 +84,6 @@ export const actions: Actions = {
       body,
     });
     if (!result.ok) return fail(result.status, { correct: { values, ...formProblems(result.error) } });
-    return { corrected: Object.keys(result.data.changes) };
+    return { corrected: orderedChanges(result.data.changes).map(([field]) => field) };
   },
 };

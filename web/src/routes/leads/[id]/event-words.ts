@@ -1,4 +1,4 @@
-import { duration, label, routingField, routingValue } from "#lib/format.ts";
+import { duration, label, orderedChanges, routingField, routingValue } from "#lib/format.ts";
 import type { LeadEvent } from "#lib/types.ts";
 
 const text = (value: unknown) => (typeof value === "string" ? value : null);
@@ -57,10 +57,9 @@ function correctionWords(e: LeadEvent): string {
     string,
     { from: string | number | null; to: string | number }
   >;
-  const what = Object.entries(changes)
+  const what = orderedChanges(changes)
     .map(
-      ([field, c]) =>
-        `${routingField(field).toLowerCase()} ${routingValue(field, c.from)} → ${routingValue(field, c.to)}`,
+      ([field, c]) => `${routingField(field)} ${routingValue(field, c.from)} → ${routingValue(field, c.to)}`,
     )
     .join(", ");
   const reason = text(e.detail?.reason);
