@@ -176,25 +176,13 @@ export function count(value: number): string {
   return new Intl.NumberFormat("en-GB").format(value);
 }
 
-/** The routing fields a person may correct, by name, in the order they are shown. */
+/** The routing fields a person may correct, by name. */
 const ROUTING_FIELDS: Record<string, string> = {
   category: "Category",
   queue: "Queue",
   priority: "Priority",
   sla_minutes: "SLA",
 };
-export const ROUTING_FIELD_NAMES = ["category", "queue", "priority", "sla_minutes"] as const;
-
-/** A correction's changes in that order (stored as jsonb, they come back in its key order, shortest key first). */
-export function orderedChanges<C>(changes: Partial<Record<string, C>>): [string, C][] {
-  const order = (field: string) => {
-    const i = (ROUTING_FIELD_NAMES as readonly string[]).indexOf(field);
-    return i === -1 ? ROUTING_FIELD_NAMES.length : i;
-  };
-  return (Object.entries(changes) as [string, C | undefined][])
-    .filter((entry): entry is [string, C] => entry[1] !== undefined)
-    .sort(([a], [b]) => order(a) - order(b));
-}
 
 export function routingField(field: string): string {
   return ROUTING_FIELDS[field] ?? sentence(field);

@@ -3,13 +3,12 @@ import { HANDLING_STATES } from "@leadflow/core/schemas/handling";
 import { PRIORITIES, QUEUES } from "@leadflow/core/schemas/routing";
 import { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 import { error, fail } from "@sveltejs/kit";
-import { orderedChanges } from "#lib/format.ts";
 import { authed, formProblems, formText } from "#lib/server/api.ts";
 import { sourceLine } from "#lib/server/source.ts";
 import type { Attempt, Correction, LeadDetail, LeadEvent } from "#lib/types.ts";
 import type { Actions, PageServerLoad } from "./$types";
 import { readCorrection } from "./correction.server.ts";
-import type { RoutingChoices } from "./correction.ts";
+import { orderedChanges, type RoutingChoices } from "./correction.ts";
 
 /**
  * What the correction form offers, from core's own enums and SLA windows (the rules the API enforces), passed

@@ -20,6 +20,20 @@ export interface RoutingChoices {
 
 export const REASON_MAX = 500;
 
+/** The fields a correction may change, in the order the page shows them. */
+export const ROUTING_FIELD_NAMES = ["category", "queue", "priority", "sla_minutes"] as const;
+
+/** A correction's changes in that order (stored as jsonb, they come back in its key order, shortest key first). */
+export function orderedChanges<C>(changes: Partial<Record<string, C>>): [string, C][] {
+  const order = (field: string) => {
+    const i = (ROUTING_FIELD_NAMES as readonly string[]).indexOf(field);
+    return i === -1 ? ROUTING_FIELD_NAMES.length : i;
+  };
+  return (Object.entries(changes) as [string, C | undefined][])
+    .filter((entry): entry is [string, C] => entry[1] !== undefined)
+    .sort(([a], [b]) => order(a) - order(b));
+}
+
 export const valuesOf = (form: FormData): CorrectionValues => {
   const text = (name: string) => {
     const value = form.get(name);

@@ -1,5 +1,6 @@
-import { duration, label, orderedChanges, routingField, routingValue } from "#lib/format.ts";
+import { duration, label, routingField, routingValue } from "#lib/format.ts";
 import type { LeadEvent } from "#lib/types.ts";
+import { orderedChanges } from "./correction.ts";
 
 const text = (value: unknown) => (typeof value === "string" ? value : null);
 const step = (e: LeadEvent) => label(e.step ?? "a step");
