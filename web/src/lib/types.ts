@@ -15,15 +15,19 @@ import type { WorkflowStatus } from "@leadflow/core/schemas/workflow";
 export type { PublicUser as User } from "@leadflow/core/auth/views";
 export type {
   AttemptView as Attempt,
+  CorrectionView as Correction,
   CountByKey,
+  EventView as LeadEvent,
   LeadDetail,
   LeadListItem,
+  LeadSource,
   LeadStats as Stats,
   StepView,
 } from "@leadflow/core/leads/views";
 export type { ClassifyOutput } from "@leadflow/core/steps/classify";
 export type { ExtractOutput } from "@leadflow/core/steps/extract";
 export type { RouteOutput } from "@leadflow/core/steps/route";
+export type { Category, Priority, RoutingQueue };
 
 /** The API's error envelope, `{"error": {...}}` (functions/api/errors.ts). */
 export interface ApiErrorBody {
