@@ -3,7 +3,7 @@ import type { Page } from "playwright-core";
 /** Resource types a page never loads on purpose with an error status (forms and documents may: a 4xx, a 404). */
 const SUBRESOURCES = new Set(["script", "stylesheet", "image", "font", "manifest"]);
 
-/** Problems the browser reports (script errors, CSP violations, failed loads), for the test to fail on at the end. */
+/** Problems the browser reports (script errors, CSP violations, failed loads) fail the test at the end. */
 export function watchConsole(page: Page, problems: string[]) {
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
   page.on("console", (msg) => {

@@ -69,7 +69,9 @@ export async function startWebServer(env: Record<string, string>) {
  * comes from the global setup; the Redis prefix gets a suffix of its own so no other suite's worker takes
  * these jobs.
  */
-export async function startStack(options: { simulatorLatencyMs?: { min: number; max: number } } = {}) {
+export async function startStack(
+  options: { simulatorLatencyMs?: { min: number; max: number }; env?: Record<string, string> } = {},
+) {
   if (!existsSync(WEB_ENTRY)) {
     throw new Error(`${WEB_ENTRY} is missing: run \`npm run build -w web\` (npm test's pretest does).`);
   }
@@ -89,6 +91,8 @@ export async function startStack(options: { simulatorLatencyMs?: { min: number; 
     WORKER_METRICS_PORT: "0",
     // As npm start runs them: the API and the worker log in as the app role, which row-level security binds.
     DATABASE_APP_URL: appRoleUrl(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow"),
+    // The suite's own settings for the API and the worker (e.g. WEBHOOK_ALLOW_PRIVATE for a local receiver).
+    ...options.env,
   } as NodeJS.ProcessEnv;
   const config = loadConfig(env);
   const deps = createApiDeps(config);

@@ -28,6 +28,17 @@ const LABELS: Record<string, string> = {
   open: "Open",
   answered: "Answered",
   closed: "Closed",
+  // settings: channel providers, a channel delivery's outcome, a webhook endpoint's and delivery's status
+  postmark: "Postmark",
+  mailgun: "Mailgun",
+  accepted: "Accepted",
+  duplicate: "Duplicate",
+  ignored: "Ignored",
+  rejected: "Rejected",
+  invalid: "Invalid",
+  delivered: "Delivered",
+  active: "Active",
+  disabled: "Disabled",
 };
 
 export function label(value: string | null | undefined): string {

@@ -7,12 +7,20 @@
  */
 
 import type { StatsPeriod } from "@leadflow/core/leads/views";
+import type { ChannelType } from "@leadflow/core/schemas/channels";
 import type { Category } from "@leadflow/core/schemas/classification";
 import type { ContactChannel } from "@leadflow/core/schemas/lead";
 import type { Priority, RoutingQueue } from "@leadflow/core/schemas/routing";
+import type { WebhookEvent } from "@leadflow/core/schemas/webhooks";
 import type { WorkflowStatus } from "@leadflow/core/schemas/workflow";
 
+export type { ApiKeyView as ApiKey, CreatedApiKey } from "@leadflow/core/api-keys/views";
 export type { PublicUser as User } from "@leadflow/core/auth/views";
+export type {
+  ChannelView as Channel,
+  CreatedChannel,
+  DeliveryView as ChannelDelivery,
+} from "@leadflow/core/channels/views";
 export type {
   AttemptView as Attempt,
   CorrectionView as Correction,
@@ -27,6 +35,10 @@ export type {
 export type { ClassifyOutput } from "@leadflow/core/steps/classify";
 export type { ExtractOutput } from "@leadflow/core/steps/extract";
 export type { RouteOutput } from "@leadflow/core/steps/route";
+export type {
+  WebhookDeliveryView as WebhookDelivery,
+  WebhookEndpointView as WebhookEndpoint,
+} from "@leadflow/core/webhooks/views";
 export type { Category, Priority, RoutingQueue };
 
 /** The API's error envelope, `{"error": {...}}` (functions/api/errors.ts). */
@@ -73,6 +85,13 @@ export const CHANNELS = [
   "other",
 ] as const satisfies readonly ContactChannel[];
 export const STATS_PERIODS = ["24h", "7d", "30d"] as const satisfies readonly StatsPeriod[];
+export const CHANNEL_TYPES = ["whatsapp", "email", "webchat"] as const satisfies readonly ChannelType[];
+export const WEBHOOK_EVENTS = [
+  "lead.routed",
+  "lead.failed",
+  "lead.corrected",
+  "lead.handled",
+] as const satisfies readonly WebhookEvent[];
 
 /** True when the list names every member of the union `T`. */
 type NamesEvery<T, List extends readonly T[]> = [Exclude<T, List[number]>] extends [never] ? true : false;
@@ -85,4 +104,6 @@ export type ListsNameEveryValue = [
   Assert<NamesEvery<Priority, typeof PRIORITIES>>,
   Assert<NamesEvery<ContactChannel, typeof CHANNELS>>,
   Assert<NamesEvery<StatsPeriod, typeof STATS_PERIODS>>,
+  Assert<NamesEvery<ChannelType, typeof CHANNEL_TYPES>>,
+  Assert<NamesEvery<WebhookEvent, typeof WEBHOOK_EVENTS>>,
 ];
