@@ -16,6 +16,7 @@ export default $config({
     await import("./infra/database.ts");
     await import("./infra/migrations.ts");
     const { stepQueues } = await import("./infra/queues.ts");
+    await import("./infra/webhooks.ts");
     const { api } = await import("./infra/api.ts");
     const { web } = await import("./infra/web.ts");
     return {

@@ -23,7 +23,7 @@ import {
   LAMBDA_FUNCTIONS,
   type LambdaFunctionName,
 } from "../scripts/build-lambda.ts";
-import { functionUrlEvent, sqsEvent, stepJobRecord } from "../test/deploy/lambda-events.ts";
+import { functionUrlEvent, sqsEvent, sqsRecord, stepJobRecord } from "../test/deploy/lambda-events.ts";
 import { benchDatabaseUrl, recreateDatabase } from "./support/database.ts";
 import { percentile } from "./support/stats.ts";
 
@@ -57,7 +57,13 @@ function firstEvent(name: LambdaFunctionName) {
       return sqsEvent(stepJobRecord(job(name)));
     case "dead-letter":
       return sqsEvent(stepJobRecord(job("classify")));
+    case "webhooks":
+      // A try of a delivery that does not exist: claims nothing, sends nothing.
+      return sqsEvent(
+        sqsRecord(JSON.stringify({ deliveryId: randomUUID(), attempt: 1 }), { queue: "leadflow-webhooks" }),
+      );
     case "reconcile":
+    case "webhook-dispatch":
       return {
         version: "0",
         id: randomUUID(),
@@ -78,6 +84,7 @@ function describe(name: LambdaFunctionName, result: unknown): string {
   if (name === "api") return `HTTP ${(result as { statusCode: number }).statusCode}`;
   if (name === "migrate") return (result as { status: string }).status;
   if (name === "reconcile") return `${(result as { requeued: number }).requeued} requeued`;
+  if (name === "webhook-dispatch") return `${(result as { enqueued: number }).enqueued} enqueued`;
   const failures = (result as { batchItemFailures: unknown[] }).batchItemFailures.length;
   return failures === 0 ? "batch ok" : `${failures} failed`;
 }
@@ -142,6 +149,7 @@ async function main() {
     SQS_QUEUE_URL_CLASSIFY: `${fake}/leadflow-classify`,
     SQS_QUEUE_URL_EXTRACT: `${fake}/leadflow-extract`,
     SQS_QUEUE_URL_ROUTE: `${fake}/leadflow-route`,
+    SQS_QUEUE_URL_WEBHOOKS: `${fake}/leadflow-webhooks`,
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",

@@ -110,6 +110,8 @@ const envSchema = z
     SQS_QUEUE_URL_CLASSIFY: z.string().url().optional(),
     SQS_QUEUE_URL_EXTRACT: z.string().url().optional(),
     SQS_QUEUE_URL_ROUTE: z.string().url().optional(),
+    /** The webhook delivery queue on Lambda (functions/lambda/webhooks.ts); outbound events wait in PostgreSQL without it. */
+    SQS_QUEUE_URL_WEBHOOKS: z.string().url().optional(),
     /** Only for an SQS-compatible server other than AWS (fauxqs, LocalStack); unset on AWS. */
     SQS_ENDPOINT: z.string().url().optional(),
     /** Set by the Lambda runtime; elsewhere the region is read from the queue URL. */

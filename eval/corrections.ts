@@ -23,7 +23,7 @@ export interface CorrectedLead {
   corrections: StoredCorrection[];
 }
 
-/** Where corrected leads come from: the seam between the export and the table "Working the queues" adds. */
+/** Where corrected leads come from: the seam between the export and the lead_corrections table. */
 export interface CorrectionSource {
   correctedLeads(email: string): Promise<CorrectedLead[]>;
 }
@@ -64,7 +64,7 @@ export function correctedLeadsToDataset(leads: readonly CorrectedLead[]): {
 }
 
 /**
- * The query over the corrections table the "Working the queues" branch adds. ASSUMED, not yet testable here:
+ * The query over the corrections table (migration 0007; test/eval-corrections.test.ts runs it against the real one):
  * `lead_corrections (id, lead_id → leads.id, user_id → users.id, changes jsonb {<field>: {from, to}}, reason,
  * created_at)`, one row per `POST /leads/:id/corrections`. The AI's values come from the latest run's completed
  * classify and route outputs in `workflow_steps`. Run with a login that sees every user's rows (the migrations'

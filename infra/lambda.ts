@@ -20,7 +20,16 @@ function buildBundles() {
   built = true;
 }
 
-export type LambdaName = "api" | "classify" | "extract" | "route" | "dead-letter" | "reconcile" | "migrate";
+export type LambdaName =
+  | "api"
+  | "classify"
+  | "extract"
+  | "route"
+  | "dead-letter"
+  | "reconcile"
+  | "migrate"
+  | "webhooks"
+  | "webhook-dispatch";
 
 /**
  * The environment core/config.ts validates at start-up that every function shares: no secret, and the database as
@@ -44,6 +53,9 @@ const secretsOf: Record<LambdaName, Record<string, $util.Input<string>>> = {
   route: { OPENAI_API_KEY: openaiApiKey.value },
   "dead-letter": {},
   reconcile: {},
+  // Each endpoint's signing secret is in PostgreSQL, read as the worker role.
+  webhooks: {},
+  "webhook-dispatch": {},
   // The owner, to migrate and to set the app role's password from DATABASE_APP_URL.
   migrate: { DATABASE_URL: databaseUrl },
 };

@@ -13,6 +13,8 @@ export const LAMBDA_FUNCTIONS = [
   "dead-letter",
   "reconcile",
   "migrate",
+  "webhooks",
+  "webhook-dispatch",
 ] as const;
 export type LambdaFunctionName = (typeof LAMBDA_FUNCTIONS)[number];
 
@@ -95,6 +97,12 @@ export async function buildLambdas(names: readonly LambdaFunctionName[] = LAMBDA
     // Beside the bundle, not in it: what each package weighs (esbuild's analyzer reads it).
     await writeFile(`${LAMBDA_DIST}/${name}.meta.json`, JSON.stringify(result.metafile));
     if (name === "migrate") await cp(`${root}core/db/migrations`, `${dir}/migrations`, { recursive: true });
+    // The API serves GET /widget.js from beside its bundle (functions/api/routes/widget.ts); importing the
+    // widget's build script builds it.
+    if (name === "api") {
+      const { WIDGET_BUNDLE } = await import("../widget/build.ts");
+      await cp(WIDGET_BUNDLE, `${dir}/widget.js`);
+    }
     built.push({ name, file, ...(await bundleBytes(name)) });
   }
   return built;

@@ -57,7 +57,7 @@ describe("web chat", () => {
   });
 
   it("makes a lead of a post from an allowed page and answers 202 with its id and status only", async () => {
-    const { owner, key } = await connect();
+    const { owner, key, channelId } = await connect();
     const res = await post(key, message);
     expect(res.status).toBe(202);
     expect(Object.keys(res.json).sort()).toEqual(["id", "status"]);
@@ -65,6 +65,10 @@ describe("web chat", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe(SHOP);
     const lead = await api.call("GET", `/leads/${res.json.id}`, { token: owner.token });
     expect(lead.json).toMatchObject({ ...message, contact_channel: "webchat" });
+    const source = { channel_id: channelId, channel_type: "webchat", channel_name: "Site chat" };
+    expect(lead.json.source).toEqual({ ...source, from: lead.json.contact });
+    const [listed] = (await api.call("GET", "/leads", { token: owner.token })).json.items;
+    expect(listed.source).toEqual(lead.json.source);
   });
 
   it("refuses a post from another origin or none with 403, no CORS header, and makes nothing", async () => {

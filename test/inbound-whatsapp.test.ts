@@ -103,12 +103,23 @@ describe("WhatsApp notifications", () => {
       contact: "+34600000000",
       message: "Hola, ¿cuánto cuesta limpiar un piso de 3 habitaciones?",
     });
+    const source = { channel_id: channel.id, channel_type: "whatsapp", channel_name: "Shop WhatsApp" };
+    expect(lucia.json.source).toEqual({ ...source, from: "+34600000000" });
+    expect(byName["Lucía Pérez"].source).toEqual({ ...source, from: "+34600000000" });
     for (const lead of leads) {
       expect((await pipeline.waitForTerminal(owner.token, lead.id)).workflow.status).toBe("completed");
     }
     const [delivery] = await deliveriesOf(owner.token, channel.id);
     expect(delivery).toMatchObject({ outcome: "accepted", error: null });
     expect(delivery.lead_ids.sort()).toEqual(leads.map((l: { id: string }) => l.id).sort());
+    // The connection's name stays on its leads after the channel is deleted.
+    expect(
+      (await pipeline.api.call("DELETE", `/channels/${channel.id}`, { token: owner.token })).status,
+    ).toBe(204);
+    const afterDelete = await pipeline.api.call("GET", `/leads/${byName["Lucía Pérez"].id}`, {
+      token: owner.token,
+    });
+    expect(afterDelete.json.source).toEqual({ ...source, from: "+34600000000" });
   });
 
   it("makes one lead of a message delivered twice, and of two deliveries sent at once", async () => {

@@ -19,6 +19,8 @@ describe("POST /leads", () => {
       status: "pending",
       name: "Dana Whitfield",
       contact_channel: "whatsapp",
+      // Written through the API, not delivered by a channel connection: whatsapp is only how to reach them.
+      source: null,
     });
 
     const detail = await api.call("GET", `/leads/${res.json.id}`, { token });
@@ -223,6 +225,7 @@ describe("GET /leads pagination", () => {
       queue: null,
       priority: null,
       sla_minutes: null,
+      source: null,
     });
     expect(first.json.next_cursor).toEqual(expect.any(String));
     expect((await api.call("GET", "/leads?status=completed", { token })).json.items).toEqual([]);

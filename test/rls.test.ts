@@ -76,4 +76,29 @@ describe("row-level security", () => {
       await worker.close();
     }
   });
+
+  it("lets the worker read a channel's name, for the leads it shows, and none of its secrets", async () => {
+    const created = await api.call("POST", "/channels", {
+      token: alice.token,
+      body: { type: "whatsapp", name: "Shop", settings: { verify_token: "v-token", app_secret: "a-secret" } },
+    });
+    expect(created.status).toBe(201);
+    const worker = connectDatabase(api.config.DATABASE_URL, 1, { role: WORKER_ROLE });
+    try {
+      const named = await worker.pool.query("select id, type, name from channels where id = $1", [
+        created.json.id,
+      ]);
+      expect(named.rows).toEqual([{ id: created.json.id, type: "whatsapp", name: "Shop" }]);
+      for (const column of ["sealed_secret", "verify_token_digest", "settings", "public_key"]) {
+        await expect(worker.pool.query(`select ${column} from channels`), column).rejects.toMatchObject({
+          code: "42501",
+        });
+      }
+      await expect(worker.pool.query("update channels set name = 'x'")).rejects.toMatchObject({
+        code: "42501",
+      });
+    } finally {
+      await worker.close();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { loadConfig } from "@leadflow/core/config";
 import { createLogger } from "@leadflow/core/logger";
+import type { DeliveryJob } from "@leadflow/core/queue/deliveries";
 import { deliverWebhook, webhookId } from "@leadflow/core/webhooks/deliver";
-import type { DeliveryJob } from "@leadflow/core/webhooks/queue";
 import { guardedLookup, isForbiddenAddress, refuseTarget } from "@leadflow/core/webhooks/target";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

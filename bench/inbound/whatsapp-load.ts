@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import autocannon, { type Client, type Result } from "autocannon";
+import { drainedLoad } from "../support/drained-load.ts";
 
 export interface WhatsAppLoad {
   url: string;
@@ -43,56 +43,23 @@ function delivery(n: number, appSecret: string) {
   return { body, signature };
 }
 
-/**
- * Signed WhatsApp deliveries from `connections` keep-alive connections for `seconds`; as bench:ingest does, each
- * connection finishes its request in flight at the end instead of being cut off, so every answer is counted.
- */
+/** Signed WhatsApp deliveries from `connections` keep-alive connections for `seconds`, drained as bench:ingest is. */
 export async function loadWhatsApp(options: WhatsAppLoad) {
-  let sequence = 0;
-  const clients: Client[] = [];
-  const startedAt = performance.now();
-  let lastAnswerAt = startedAt;
-  const result = await new Promise<Result>((resolve, reject) => {
-    let drain: NodeJS.Timeout | undefined;
-    const instance = autocannon(
-      {
-        url: options.url,
-        connections: options.connections,
-        duration: options.seconds + 5,
-        requests: [
-          {
-            method: "POST",
-            path: `/inbound/whatsapp/${options.channelId}`,
-            setupRequest: (request) => {
-              const { body, signature } = delivery(sequence++, options.appSecret);
-              return {
-                ...request,
-                body,
-                headers: { "content-type": "application/json", "x-hub-signature-256": signature },
-              };
-            },
-          },
-        ],
-        setupClient: (client) => clients.push(client),
-      },
-      (err, res) => {
-        clearTimeout(drain);
-        if (err) reject(err);
-        else resolve(res);
-      },
-    );
-    instance.on("response", () => {
-      lastAnswerAt = performance.now();
-    });
-    drain = setTimeout(() => {
-      for (const client of clients) client.responseMax = client.reqsMade;
-    }, options.seconds * 1000);
+  const { result, statusCodes, sent, seconds } = await drainedLoad({
+    url: options.url,
+    connections: options.connections,
+    seconds: options.seconds,
+    method: "POST",
+    path: `/inbound/whatsapp/${options.channelId}`,
+    request: (n) => {
+      const { body, signature } = delivery(n, options.appSecret);
+      return { body, headers: { "content-type": "application/json", "x-hub-signature-256": signature } };
+    },
   });
-  const seconds = (lastAnswerAt - startedAt) / 1000;
-  const ok = result.statusCodeStats["200"]?.count ?? 0;
+  const ok = statusCodes["200"] ?? 0;
   return {
     seconds,
-    sent: sequence,
+    sent,
     ok,
     perSecond: ok / seconds,
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },

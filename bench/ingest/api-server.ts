@@ -26,7 +26,9 @@ export interface ApiServer {
  */
 export async function startApiServer(env: Record<string, string>): Promise<ApiServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["functions/api/main.ts"], {
+  // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, "functions/api/main.ts"], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, API_PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,6 @@
 import { asUser } from "../db/scoped.ts";
-import { DomainError } from "../errors.ts";
-import { type StoredLead, type SubmitDeps, startWorkflow, storeLeadIdempotently } from "../leads/submit.ts";
+import type { IntakeRow } from "../leads/intake.ts";
+import { type SubmitDeps, startWorkflow, storeLeadIdempotently } from "../leads/submit.ts";
 import type { DeliveryOutcome } from "../schemas/channels.ts";
 import { type LeadInput, leadInput } from "../schemas/lead.ts";
 import type { ChannelRow } from "./channels.ts";
@@ -41,7 +41,7 @@ export async function submitInboundLeads(
     return ignored;
   }
   const { result, created } = await asUser(deps.db, channel.userId, async (tx) => {
-    const created: NonNullable<StoredLead["created"]>[] = [];
+    const created: IntakeRow[] = [];
     const problems: string[] = [];
     for (const { input, idempotencyKey } of inbound) {
       const parsed = leadInput.safeParse(input);
@@ -51,20 +51,9 @@ export async function submitInboundLeads(
         );
         continue;
       }
-      try {
-        const stored = await storeLeadIdempotently(
-          tx,
-          channel.userId,
-          parsed.data,
-          idempotencyKey,
-          channel.id,
-        );
-        if (stored.created) created.push(stored.created);
-      } catch (err) {
-        // The provider's id was seen with other content (an edited resend): it is still that message, seen before.
-        // Refused before any write of its own, so the transaction goes on.
-        if (!(err instanceof DomainError && err.code === "idempotency_conflict")) throw err;
-      }
+      // A provider's id seen before is that message again (an edited resend too): a duplicate, nothing made.
+      const stored = await storeLeadIdempotently(tx, channel.userId, parsed.data, idempotencyKey, channel.id);
+      if (stored.created) created.push(stored.created);
     }
     const outcome: DeliveryOutcome =
       created.length > 0 ? "accepted" : problems.length > 0 ? "invalid" : "duplicate";

@@ -1,8 +1,9 @@
 import { and, asc, eq, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
-import { leads, workflows } from "../db/schema.ts";
+import { channels, leads, workflows } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
+import { joinSource, sourceColumns, toSource } from "../leads/source.ts";
 import type { InboxItem } from "../leads/views.ts";
 import type { HandlingState } from "../schemas/handling.ts";
 import type { RoutingQueue } from "../schemas/routing.ts";
@@ -99,9 +100,11 @@ async function listInboxIn(db: Queryable, userId: string, filter: InboxFilter) {
       state: workflows.handlingState,
       corrected: routing.corrected,
       workflowStatus: workflows.status,
+      ...sourceColumns,
     })
     .from(workflows)
     .innerJoin(leads, eq(leads.id, workflows.leadId))
+    .leftJoin(channels, joinSource)
     .where(and(...conditions))
     .orderBy(asc(routing.dueAt), asc(routing.priorityRank), asc(workflows.leadId))
     .limit(filter.limit + 1);
@@ -118,6 +121,7 @@ async function listInboxIn(db: Queryable, userId: string, filter: InboxFilter) {
         queue: r.queue,
         priority: r.priority,
         sla_minutes: r.slaMinutes,
+        source: toSource(r),
         due_at: r.dueAt,
         breached: r.breached,
         state: r.state as HandlingState,

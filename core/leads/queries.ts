@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
-import { leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "../db/schema.ts";
+import { channels, leads, stepAttempts, workflowEvents, workflowSteps, workflows } from "../db/schema.ts";
 import { asUser } from "../db/scoped.ts";
 import { DomainError } from "../errors.ts";
 import { listCorrections } from "../handling/corrections.ts";
@@ -8,6 +8,7 @@ import { effectiveRouting, toEffectiveView } from "../handling/effective.ts";
 import { PROVIDER_ERROR_CODES, redactProviderText } from "../provider-text.ts";
 import type { HandlingState } from "../schemas/handling.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { joinSource, type SourceRow, sourceColumns, toSource } from "./source.ts";
 import {
   type AttemptView,
   type EventView,
@@ -42,9 +43,10 @@ const listColumns = {
   queue: routing.queue,
   priority: routing.priority,
   slaMinutes: routing.slaMinutes,
+  ...sourceColumns,
 };
 
-interface ListRow {
+interface ListRow extends SourceRow {
   id: string;
   name: string;
   contactChannel: string;
@@ -68,6 +70,7 @@ const toListItem = (r: ListRow): LeadListItem => ({
   queue: r.queue as LeadListItem["queue"],
   priority: r.priority as LeadListItem["priority"],
   sla_minutes: r.slaMinutes,
+  source: toSource(r),
 });
 
 /** The caller's leads, newest first, driven by the workflows (user, created, id) indexes. */
@@ -103,6 +106,7 @@ async function listLeadsIn(db: Queryable, userId: string, filter: ListFilter) {
     .select(listColumns)
     .from(workflows)
     .innerJoin(leads, eq(leads.id, workflows.leadId))
+    .leftJoin(channels, joinSource)
     .where(and(...conditions))
     .orderBy(desc(workflows.leadCreatedAt), desc(workflows.leadId))
     .limit(filter.limit + 1);
@@ -127,6 +131,7 @@ async function ownedWorkflow(db: Queryable, userId: string, leadId: string) {
     })
     .from(leads)
     .innerJoin(workflows, eq(workflows.leadId, leads.id))
+    .leftJoin(channels, joinSource)
     .where(and(eq(leads.id, leadId), eq(leads.userId, userId)));
   if (!row) throw new DomainError("not_found", "No such lead.");
   return row;

@@ -7,7 +7,7 @@ import { DomainError } from "../errors.ts";
 import type { StepQueue } from "../queue/port.ts";
 import type { LeadInput } from "../schemas/lead.ts";
 import { STEP_NAMES } from "../schemas/workflow.ts";
-import { insertLeadWithWorkflow } from "./intake.ts";
+import { type IntakeRow, insertLeadWithWorkflow } from "./intake.ts";
 import { getLeadIn } from "./queries.ts";
 import type { LeadDetail } from "./views.ts";
 
@@ -32,28 +32,30 @@ export async function submitLead(deps: SubmitDeps, userId: string, input: LeadIn
 /**
  * As submitLead, but a repeat of the same Idempotency-Key from the same user within the window answers with the
  * first lead (`replayed`), never a second workflow; the unique index on (user, key) serialises even two requests
- * sent at the same moment. The same key with a different body is a conflict. `channelId` records the channel
- * connection a lead arrived on (core/channels), which submits through here like POST /leads.
+ * sent at the same moment. The same key with a different body is a conflict. A channel's deliveries
+ * (core/channels) store through storeLeadIdempotently and startWorkflow, the two halves of this.
  */
 export async function submitLeadIdempotently(
   deps: SubmitDeps,
   userId: string,
   input: LeadInput,
   idempotencyKey: string | null,
-  channelId: string | null = null,
 ): Promise<{ lead: LeadDetail; replayed: boolean }> {
-  const result = await asUser(deps.db, userId, (tx) =>
-    storeLeadIdempotently(tx, userId, input, idempotencyKey, channelId),
-  );
+  const result = await asUser(deps.db, userId, async (tx) => {
+    const { created } = await storeLeadIdempotently(tx, userId, input, idempotencyKey, null);
+    return created
+      ? { created }
+      : { replay: await replay(tx, userId, idempotencyKey!, leadFingerprint(input)) };
+  });
   if (result.replay) return { lead: result.replay, replayed: true };
-  return { lead: await startWorkflow(deps, result.created!), replayed: false };
+  await startWorkflow(deps, result.created!);
+  return { lead: acceptedLead(result.created!), replayed: false };
 }
-
-export type StoredLead = Awaited<ReturnType<typeof storeLeadIdempotently>>;
 
 /**
  * The transactional half of submitLeadIdempotently, for a caller that writes more in the same transaction (a
- * channel delivery settles its outcome with its leads): the new lead, or the first one of a repeated key. Start
+ * channel delivery settles its outcome with its leads): the new lead, or `created: null` when the key was seen
+ * within its window (POST /leads then answers with that first lead; a channel only counts a duplicate). Start
  * the created lead's workflow with startWorkflow once the transaction has committed.
  */
 export async function storeLeadIdempotently(
@@ -62,34 +64,32 @@ export async function storeLeadIdempotently(
   input: LeadInput,
   idempotencyKey: string | null,
   channelId: string | null,
-) {
+): Promise<{ created: IntakeRow | null }> {
   const fingerprint = idempotencyKey ? leadFingerprint(input) : null;
-  if (idempotencyKey) {
-    // A key past its window is free again: release it from the old lead so the unique index lets it through.
-    await tx
-      .update(leads)
-      .set({ idempotencyKey: null })
-      .where(
-        and(
-          eq(leads.userId, userId),
-          eq(leads.idempotencyKey, idempotencyKey),
-          lt(leads.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`),
-        ),
-      );
-  }
-  const created = await insertLeadWithWorkflow(tx, userId, input, idempotencyKey, fingerprint, channelId);
-  if (!created) return { replay: await replay(tx, userId, idempotencyKey!, fingerprint!) };
-  return { created };
+  const insert = () => insertLeadWithWorkflow(tx, userId, input, idempotencyKey, fingerprint, channelId);
+  const created = await insert();
+  if (created || !idempotencyKey) return { created };
+  // The key is taken. Past its window it is free again: release it from the old lead, so the unique index lets
+  // the new one through, and insert again. Only on a conflict, so a first delivery pays no extra statement.
+  const released = await tx
+    .update(leads)
+    .set({ idempotencyKey: null })
+    .where(
+      and(
+        eq(leads.userId, userId),
+        eq(leads.idempotencyKey, idempotencyKey),
+        lt(leads.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`),
+      ),
+    )
+    .returning({ id: leads.id });
+  return { created: released.length > 0 ? await insert() : null };
 }
 
 /**
- * Asks the queue to start a committed lead's first step and answers the lead as POST /leads shows it; if the
- * queue is away the lead stays accepted and the reconciler enqueues it later.
+ * Asks the queue to start a committed lead's first step; if the queue is away the lead stays accepted and the
+ * reconciler enqueues it later.
  */
-export async function startWorkflow(
-  deps: SubmitDeps,
-  created: NonNullable<StoredLead["created"]>,
-): Promise<LeadDetail> {
+export async function startWorkflow(deps: SubmitDeps, created: IntakeRow): Promise<void> {
   try {
     await deps.queue.enqueue({
       workflowId: created.workflow_id,
@@ -100,6 +100,10 @@ export async function startWorkflow(
   } catch (err) {
     deps.onEnqueueFailure?.(err, created.workflow_id);
   }
+}
+
+/** A lead POST /leads has just stored, as it answers it: pending, nothing decided, from no channel. */
+function acceptedLead(created: IntakeRow): LeadDetail {
   return {
     id: created.id,
     name: created.name,
@@ -112,6 +116,7 @@ export async function startWorkflow(
     queue: null,
     priority: null,
     sla_minutes: null,
+    source: null,
     effective: {
       category: null,
       queue: null,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CHANNEL_TYPES } from "../schemas/channels.ts";
 import { category } from "../schemas/classification.ts";
 import { handlingState } from "../schemas/handling.ts";
 import { contactChannel } from "../schemas/lead.ts";
@@ -23,6 +24,20 @@ import { routeOutput } from "../steps/route.ts";
 
 const timestamp = z.iso.datetime();
 
+/** Where a lead came in when a channel connection brought it (WhatsApp, an inbound email, the web-chat widget). */
+export const leadSource = z
+  .object({
+    channel_id: z.uuid(),
+    channel_type: z.enum(CHANNEL_TYPES),
+    channel_name: z.string().describe("The connection's name as its owner wrote it (kept after a delete)."),
+    from: z
+      .string()
+      .nullable()
+      .describe("Who wrote on that channel: the phone number or email address, if any."),
+  })
+  .meta({ id: "LeadSource" });
+export type LeadSource = z.infer<typeof leadSource>;
+
 export const leadListItem = z
   .object({
     id: z.uuid(),
@@ -34,6 +49,9 @@ export const leadListItem = z
     queue: routingQueue.nullable(),
     priority: priority.nullable(),
     sla_minutes: z.number().int().nullable(),
+    source: leadSource
+      .nullable()
+      .describe("The channel connection it arrived on; null for a lead submitted through POST /leads."),
   })
   .meta({ id: "LeadListItem" });
 export type LeadListItem = z.infer<typeof leadListItem>;

@@ -3,8 +3,8 @@ import { Webhook } from "standardwebhooks";
 import type { Database } from "../db/client.ts";
 import { getLeadIn } from "../leads/queries.ts";
 import type { Logger } from "../logger.ts";
+import type { DeliveryJob, DeliveryQueue } from "../queue/deliveries.ts";
 import { retryDelayMs } from "../workflow/backoff.ts";
-import type { DeliveryJob, DeliveryQueue } from "./queue.ts";
 import { postWebhook, type SendOutcome, WEBHOOK_TIMEOUT_MS } from "./send.ts";
 
 export interface DeliverySettings {

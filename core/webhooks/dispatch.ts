@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import type { DeliveryQueue } from "./queue.ts";
+import type { DeliveryQueue } from "../queue/deliveries.ts";
 
 const SWEEP_BATCH = 1_000;
 /** A try handed to the queue this long ago and still not started is taken for lost (Redis came back empty). */

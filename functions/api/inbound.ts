@@ -8,8 +8,9 @@ import {
 import { type InboundLead, submitInboundLeads } from "@leadflow/core/channels/submit";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
 import type { AppEnv } from "./context.ts";
-import { errorResponse } from "./errors.ts";
+import { ApiError, errorResponse, zodDetails } from "./errors.ts";
 
 /** Providers send up to this much in one delivery (an email with its HTML part); past it, 413. */
 export const MAX_INBOUND_BYTES = 1024 * 1024;
@@ -44,6 +45,61 @@ export async function settle(
 ) {
   await settleDelivery(c.var.deps.database.db, channel.userId, deliveryId, result);
   c.var.log.info({ outcome: result.outcome, leads: result.leadIds?.length ?? 0 }, "delivery handled");
+}
+
+/**
+ * A delivery that is refused keeps its row with why (`rejected`: its credentials; `invalid`: its content), and
+ * the provider gets `error`. Never trusted, never a lead, but there to inspect.
+ */
+export async function refuse(
+  c: Context<AppEnv>,
+  channel: ChannelRow,
+  deliveryId: string,
+  result: DeliveryResult & { outcome: "rejected" | "invalid" },
+  error: ApiError,
+): Promise<never> {
+  await settle(c, channel, deliveryId, result);
+  throw error;
+}
+
+/** The body as JSON, or the delivery refused as `invalid_json`. */
+export async function jsonOrRefuse(
+  c: Context<AppEnv>,
+  channel: ChannelRow,
+  deliveryId: string,
+  body: Uint8Array,
+) {
+  const json = parseJson(body);
+  if (json !== undefined) return json;
+  return refuse(
+    c,
+    channel,
+    deliveryId,
+    { outcome: "invalid", error: "the body is not JSON" },
+    new ApiError("invalid_json", "The request body is not valid JSON."),
+  );
+}
+
+/** The payload as `schema` reads it, or the delivery refused as `validation_failed`, naming each problem. */
+export async function payloadOrRefuse<T>(
+  c: Context<AppEnv>,
+  channel: ChannelRow,
+  deliveryId: string,
+  schema: z.ZodType<T>,
+  value: unknown,
+  what: string,
+): Promise<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const details = zodDetails(parsed.error);
+  const summary = details.map((d) => `${d.path}: ${d.message}`).join("; ");
+  return refuse(
+    c,
+    channel,
+    deliveryId,
+    { outcome: "invalid", error: `not ${what}: ${summary}`.slice(0, 2000) },
+    new ApiError("validation_failed", `The body is not ${what}.`, { details }),
+  );
 }
 
 /** The delivery's leads through the POST /leads path, its outcome recorded in the same transaction. */

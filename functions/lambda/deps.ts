@@ -2,6 +2,7 @@ import { type Config, type ConfigUses, loadConfig } from "@leadflow/core/config"
 import { connectDatabase } from "@leadflow/core/db/client";
 import { WORKER_ROLE } from "@leadflow/core/db/scoped";
 import { createLogger } from "@leadflow/core/logger";
+import { createSqsDeliveryQueue } from "@leadflow/core/queue/deliveries-sqs";
 import { createSqsStepQueue, sqsQueueUrls } from "@leadflow/core/queue/sqs";
 
 /**
@@ -34,6 +35,17 @@ export const lambdaStepQueue = lazy(() => {
   const config = lambdaConfig();
   return createSqsStepQueue({
     queueUrls: sqsQueueUrls(config),
+    region: config.AWS_REGION,
+    endpoint: config.SQS_ENDPOINT,
+  });
+});
+
+/** The webhook delivery queue (SQS_QUEUE_URL_WEBHOOKS), for the webhook consumer and dispatcher. */
+export const lambdaDeliveryQueue = lazy(() => {
+  const config = lambdaConfig();
+  if (!config.SQS_QUEUE_URL_WEBHOOKS) throw new Error("the webhook functions need SQS_QUEUE_URL_WEBHOOKS");
+  return createSqsDeliveryQueue({
+    queueUrl: config.SQS_QUEUE_URL_WEBHOOKS,
     region: config.AWS_REGION,
     endpoint: config.SQS_ENDPOINT,
   });

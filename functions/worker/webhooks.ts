@@ -2,13 +2,10 @@ import type { Config } from "@leadflow/core/config";
 import type { Database } from "@leadflow/core/db/client";
 import { listen } from "@leadflow/core/db/listen";
 import type { Logger } from "@leadflow/core/logger";
+import { deliveryJobId } from "@leadflow/core/queue/deliveries";
+import { createBullmqDeliveryQueue, startBullmqDeliveryWorker } from "@leadflow/core/queue/deliveries-bullmq";
 import { deliverWebhook } from "@leadflow/core/webhooks/deliver";
 import { sweepDueDeliveries } from "@leadflow/core/webhooks/dispatch";
-import {
-  createBullmqDeliveryQueue,
-  deliveryJobId,
-  startBullmqDeliveryWorker,
-} from "@leadflow/core/webhooks/queue";
 
 /** How often due deliveries are looked for besides the wake-ups: the safety net for lost jobs and claims. */
 const SWEEP_INTERVAL_MS = 5_000;

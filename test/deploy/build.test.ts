@@ -67,6 +67,10 @@ describe("npm run build:lambda", () => {
       await readFile(`${LAMBDA_DIST}/migrate/migrations/meta/_journal.json`, "utf8"),
     );
     for (const entry of journal.entries) await stat(`${LAMBDA_DIST}/migrate/migrations/${entry.tag}.sql`);
+    // So does the web-chat widget with the API bundle, which serves GET /widget.js from beside itself.
+    expect(await readFile(`${LAMBDA_DIST}/api/widget.js`, "utf8")).toBe(
+      await readFile(`${root}widget/dist/widget.js`, "utf8"),
+    );
 
     // Self-contained: copied away from the repository's node_modules, each still loads and exports `handler`.
     const away = await mkdtemp(`${tmpdir()}/leadflow-lambda-`);
@@ -118,7 +122,12 @@ describe("npm run build:lambda", () => {
         env,
       });
       const smoke = JSON.parse(stdout.trim().split("\n").at(-1)!);
-      expect(smoke).toMatchObject({ signup: 201, submitted: 202 });
+      expect(smoke).toMatchObject({
+        signup: 201,
+        submitted: 202,
+        widget: { status: 200, type: expect.stringMatching(/^application\/javascript/) },
+      });
+      expect(smoke.widget.bytes).toBeGreaterThan(1000);
       expect(smoke.classifyMessage).toEqual({
         workflowId: smoke.workflowId,
         step: "classify",

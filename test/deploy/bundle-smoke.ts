@@ -31,6 +31,7 @@ const signup = await call("POST", "/auth/signup", {
   password: "correct horse battery",
 });
 const submitted = await call("POST", "/leads", sampleLead(), signup.json.access_token);
+const widget = await api(functionUrlEvent("GET", "/widget.js"), lambdaContext());
 const [message] = await receive(process.env.SQS_QUEUE_URL_CLASSIFY!);
 const arn = `arn:aws:sqs:us-east-1:000000000000:${process.env.SQS_QUEUE_URL_CLASSIFY!.split("/").at(-1)}`;
 const result = message ? await classify(sqsEvent(sqsRecordFromMessage(message, arn)), lambdaContext()) : null;
@@ -39,6 +40,7 @@ console.log(
   JSON.stringify({
     signup: signup.status,
     submitted: submitted.status,
+    widget: { status: widget.statusCode, type: widget.headers?.["content-type"], bytes: widget.body?.length },
     workflowId: submitted.json.workflow?.id,
     classifyMessage: message?.Body ? JSON.parse(message.Body) : null,
     classifyResult: result,

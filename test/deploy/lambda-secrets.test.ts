@@ -29,6 +29,8 @@ const entries: Array<[string, Record<string, string>, string | null]> = [
   ["route", model, "OPENAI_API_KEY"],
   ["dead-letter", {}, null],
   ["reconcile", {}, null],
+  ["webhooks", {}, null],
+  ["webhook-dispatch", {}, null],
   ["migrate", { DATABASE_URL: "postgres://master:pw@db.example:5432/leadflow" }, null],
 ];
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { onTestFailed } from "vitest";
 
 export const SCREENSHOTS = fileURLToPath(new URL("../../test-results/screenshots/", import.meta.url));
@@ -12,33 +12,4 @@ export function diagnoseOnFailure(page: Page, name: string, webOutput: () => str
     await page.screenshot({ path: `${SCREENSHOTS}failure-${name}.png`, fullPage: true }).catch(() => {});
     console.error(`failed at ${page.url()}; web server output:\n${webOutput()}`);
   });
-}
-
-/** Resource types a page never loads on purpose with an error status (forms and documents may: a 4xx, a 404). */
-const SUBRESOURCES = new Set(["script", "stylesheet", "image", "font", "manifest"]);
-
-/** Problems the browser reports (script errors, CSP violations, failed loads) fail the test at the end. */
-export function watchConsole(page: Page, problems: string[]) {
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  page.on("console", (msg) => {
-    // A refused form answers 4xx on purpose (SvelteKit passes fail()'s status on); Chromium logs each one as
-    // "Failed to load resource". The failed loads that are problems are caught below, by type.
-    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-      problems.push(`console: ${msg.text()}`);
-    }
-  });
-  page.on("response", (res) => {
-    if (res.status() >= 400 && SUBRESOURCES.has(res.request().resourceType())) {
-      problems.push(`load: ${res.status()} ${res.url()}`);
-    }
-  });
-  page.on("requestfailed", (req) => {
-    // ERR_ABORTED is a navigation cancelling what the page it left was still loading (the live stream).
-    const reason = req.failure()?.errorText ?? "";
-    if (!reason.includes("ERR_ABORTED")) problems.push(`request failed: ${reason} ${req.url()}`);
-  });
-}
-
-export async function sessionCookie(context: BrowserContext) {
-  return (await context.cookies()).find((c) => c.name === "leadflow_session");
 }

@@ -5,8 +5,9 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fileEnv } from "../support/isolation.ts";
 import { waitFor } from "../support/wait.ts";
-import { diagnoseOnFailure as diagnose, SCREENSHOTS, watchConsole } from "./browser.ts";
+import { diagnoseOnFailure as diagnose, SCREENSHOTS } from "./browser.ts";
 import { launchChromium } from "./chromium.ts";
+import { watchConsole } from "./console.ts";
 import { type Stack, startStack, startWebServer } from "./stack.ts";
 
 // The inbox (/inbox) and live updates in Chromium, against the real API, worker and simulator: the web server
@@ -278,7 +279,7 @@ describe("the inbox (Chromium, live updates relayed from GET /events/stream)", (
     await page.locator(`[data-lead-id="${id}"][data-priority="p0"]`).waitFor();
     await expect(lead.getByTestId("priority").textContent()).resolves.toBe("P0");
     await expect(page.getByTestId("correction-notice").textContent()).resolves.toMatch(
-      /priority P2 · normal → P0 · critical, SLA 20 h → 30 min/,
+      /Priority P2 · normal → P0 · critical, SLA 20 h → 30 min/,
     );
     await expect(lead.getByTestId("countdown").textContent()).resolves.toMatch(/^due in (29|30) min$/);
 
@@ -552,7 +553,7 @@ describe("live updates through the web server's relay (GET /events/stream)", () 
     expect(problems).toEqual([]);
   });
 
-  it("updates the lead list and a lead's page too: a lead sent by an API client, a retry started elsewhere", async () => {
+  it("updates the lead list and a lead's page too: a lead sent by an API client, a retry and an answer from elsewhere", async () => {
     const token = await signUp();
     const failed = await submit(token, "Retry Rita", "My cleaner never came [[sim classify=http_401*1]]");
     expect((await settled(token, failed)).workflow.status).toBe("failed");
@@ -582,6 +583,9 @@ describe("live updates through the web server's relay (GET /events/stream)", () 
     await page
       .locator('[data-testid="workflow-status"] [data-status="completed"]')
       .waitFor({ timeout: 20_000 });
+    // Someone answers it from elsewhere (another tab's inbox, an API client): the page says so at once.
+    expect((await api("POST", `/leads/${failed}/handling`, token, { state: "answered" })).status).toBe(200);
+    await page.locator('[data-testid="handling-state"][data-state="answered"]').waitFor();
     expect(await sameDocument(page)).toBe(true);
     await context.close();
     expect(problems).toEqual([]);

@@ -72,6 +72,8 @@ export async function startWebServer(env: Record<string, string>) {
 export async function startStack(
   options: {
     simulatorLatencyMs?: { min: number; max: number };
+    /** The suite's own settings for the API and the worker. */
+    env?: Record<string, string>;
     /** The web server's own variables (e.g. LIVE_UPDATES), over this process's. */
     webEnv?: Record<string, string>;
   } = {},
@@ -95,6 +97,8 @@ export async function startStack(
     WORKER_METRICS_PORT: "0",
     // As npm start runs them: the API and the worker log in as the app role, which row-level security binds.
     DATABASE_APP_URL: appRoleUrl(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/leadflow"),
+    // The suite's own settings for the API and the worker (e.g. WEBHOOK_ALLOW_PRIVATE for a local receiver).
+    ...options.env,
   } as NodeJS.ProcessEnv;
   const config = loadConfig(env);
   const deps = createApiDeps(config);

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diagnoseOnFailure as diagnose, SCREENSHOTS, sessionCookie, watchConsole } from "./browser.ts";
+import { diagnoseOnFailure as diagnose, SCREENSHOTS } from "./browser.ts";
 import { launchChromium } from "./chromium.ts";
+import { watchConsole } from "./console.ts";
 import { type Stack, startStack } from "./stack.ts";
 
 const PASSWORD = "correct horse battery";
@@ -42,6 +43,10 @@ async function pageJsBytes(page: Page): Promise<number> {
     total += gzipSync(body, { level: 9 }).length;
   }
   return total;
+}
+
+async function sessionCookie(context: BrowserContext) {
+  return (await context.cookies()).find((c) => c.name === "leadflow_session");
 }
 
 async function submitLead(page: Page, lead: { name: string; message: string; contact?: string }) {

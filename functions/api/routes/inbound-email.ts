@@ -13,8 +13,15 @@ import { DomainError } from "@leadflow/core/errors";
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
-import { ApiError, zodDetails } from "../errors.ts";
-import { inboundBodyLimit, parseJson, receiveDelivery, settle, submitDelivery } from "../inbound.ts";
+import { ApiError } from "../errors.ts";
+import {
+  inboundBodyLimit,
+  jsonOrRefuse,
+  payloadOrRefuse,
+  receiveDelivery,
+  refuse,
+  submitDelivery,
+} from "../inbound.ts";
 import { errorAnswerAt, errorAnswers, PUBLIC } from "../responses.ts";
 import { router } from "../router.ts";
 
@@ -49,38 +56,28 @@ const inbound = createRoute({
   },
 });
 
-function invalid(c: Context<AppEnv>, channel: ChannelRow, deliveryId: string, error: z.ZodError) {
-  const details = zodDetails(error);
-  const summary = details.map((d) => `${d.path}: ${d.message}`).join("; ");
-  return settle(c, channel, deliveryId, {
-    outcome: "invalid",
-    error: `not an inbound email: ${summary}`.slice(0, 2000),
-  });
-}
-
 async function postmark(c: Context<AppEnv>, channel: ChannelRow) {
   const { body, deliveryId } = await receiveDelivery(c, channel);
   if (!verifyPostmarkAuth(c.req.header("authorization"), channel.passwordDigest)) {
-    await settle(c, channel, deliveryId, {
-      outcome: "rejected",
-      error: "missing or wrong Basic credentials",
-    });
     c.header("WWW-Authenticate", 'Basic realm="leadflow inbound email"');
-    throw new ApiError("unauthorized", "Valid Basic credentials for this channel are required.");
+    await refuse(
+      c,
+      channel,
+      deliveryId,
+      { outcome: "rejected", error: "missing or wrong Basic credentials" },
+      new ApiError("unauthorized", "Valid Basic credentials for this channel are required."),
+    );
   }
-  const json = parseJson(body);
-  if (json === undefined) {
-    await settle(c, channel, deliveryId, { outcome: "invalid", error: "the body is not JSON" });
-    throw new ApiError("invalid_json", "The request body is not valid JSON.");
-  }
-  const mail = postmarkInbound.safeParse(json);
-  if (!mail.success) {
-    await invalid(c, channel, deliveryId, mail.error);
-    throw new ApiError("validation_failed", "The body is not a Postmark inbound email.", {
-      details: zodDetails(mail.error),
-    });
-  }
-  await submitDelivery(c, channel, deliveryId, [postmarkLead(mail.data)]);
+  const json = await jsonOrRefuse(c, channel, deliveryId, body);
+  const mail = await payloadOrRefuse(
+    c,
+    channel,
+    deliveryId,
+    postmarkInbound,
+    json,
+    "a Postmark inbound email",
+  );
+  await submitDelivery(c, channel, deliveryId, [postmarkLead(mail)]);
   return c.body(null, 200);
 }
 
@@ -100,29 +97,39 @@ async function formFields(c: Context<AppEnv>, body: Uint8Array): Promise<Record<
 async function mailgun(c: Context<AppEnv>, channel: ChannelRow) {
   const { body, deliveryId } = await receiveDelivery(c, channel);
   const fields = await formFields(c, body);
-  const rejected = async (error: string) => {
-    await settle(c, channel, deliveryId, { outcome: "rejected", error });
-    throw new ApiError("invalid_signature", "The Mailgun signature is not valid.", { status: 406 });
-  };
+  const rejected = (error: string) =>
+    refuse(
+      c,
+      channel,
+      deliveryId,
+      { outcome: "rejected", error },
+      new ApiError("invalid_signature", "The Mailgun signature is not valid.", { status: 406 }),
+    );
   if (!fields) {
-    await settle(c, channel, deliveryId, { outcome: "invalid", error: "the body is not a form post" });
-    throw new ApiError("validation_failed", "The body is not a Mailgun form post.");
+    await refuse(
+      c,
+      channel,
+      deliveryId,
+      { outcome: "invalid", error: "the body is not a form post" },
+      new ApiError("validation_failed", "The body is not a Mailgun form post."),
+    );
   }
-  const { timestamp = "", token = "", signature = "" } = fields;
+  const { timestamp = "", token = "", signature = "" } = fields!;
   const signingKey = c.var.deps.channelSecrets.open(channel.sealedSecret!);
   if (!verifyMailgunSignature(signingKey, { timestamp, token, signature })) {
     return rejected("missing, wrong or stale signature");
   }
   if (!(await spendMailgunToken(c.var.deps.database.db, channel, token)))
     return rejected("token already used");
-  const mail = mailgunInbound.safeParse(fields);
-  if (!mail.success) {
-    await invalid(c, channel, deliveryId, mail.error);
-    throw new ApiError("validation_failed", "The body is not a Mailgun inbound email.", {
-      details: zodDetails(mail.error),
-    });
-  }
-  await submitDelivery(c, channel, deliveryId, [mailgunLead(mail.data)]);
+  const mail = await payloadOrRefuse(
+    c,
+    channel,
+    deliveryId,
+    mailgunInbound,
+    fields,
+    "a Mailgun inbound email",
+  );
+  await submitDelivery(c, channel, deliveryId, [mailgunLead(mail)]);
   return c.body(null, 200);
 }
 

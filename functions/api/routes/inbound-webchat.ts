@@ -13,8 +13,14 @@ import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { clientIp } from "../client-ip.ts";
 import type { AppEnv } from "../context.ts";
-import { ApiError, errorResponse, zodDetails } from "../errors.ts";
-import { inboundBodyLimit, parseJson, receiveDelivery, settle, submitDelivery } from "../inbound.ts";
+import { errorResponse } from "../errors.ts";
+import {
+  inboundBodyLimit,
+  jsonOrRefuse,
+  payloadOrRefuse,
+  receiveDelivery,
+  submitDelivery,
+} from "../inbound.ts";
 import { rateLimit } from "../middleware/rate-limit.ts";
 import { errorAnswers, jsonAnswer, PUBLIC } from "../responses.ts";
 import { router } from "../router.ts";
@@ -101,22 +107,9 @@ const preflight = createRoute({
 async function receive(c: Context<AppEnv>) {
   const channel = c.var.webChatChannel!;
   const { body, deliveryId } = await receiveDelivery(c, channel);
-  const json = parseJson(body);
-  if (json === undefined) {
-    await settle(c, channel, deliveryId, { outcome: "invalid", error: "the body is not JSON" });
-    throw new ApiError("invalid_json", "The request body is not valid JSON.");
-  }
-  const message = webChatMessage.safeParse(json);
-  if (!message.success) {
-    const details = zodDetails(message.error);
-    const summary = details.map((d) => `${d.path}: ${d.message}`).join("; ");
-    await settle(c, channel, deliveryId, {
-      outcome: "invalid",
-      error: `not a chat message: ${summary}`.slice(0, 2000),
-    });
-    throw new ApiError("validation_failed", "The message is invalid.", { details });
-  }
-  const result = await submitDelivery(c, channel, deliveryId, [webChatLead(message.data)]);
+  const json = await jsonOrRefuse(c, channel, deliveryId, body);
+  const message = await payloadOrRefuse(c, channel, deliveryId, webChatMessage, json, "a chat message");
+  const result = await submitDelivery(c, channel, deliveryId, [webChatLead(message)]);
   return c.json({ id: result.leadIds![0]!, status: "pending" as const }, 202);
 }
 

@@ -4,8 +4,15 @@ import { matchesDigest } from "@leadflow/core/channels/secrets";
 import { verifyWhatsAppSignature, whatsAppLeads, whatsAppPayload } from "@leadflow/core/channels/whatsapp";
 import { DomainError } from "@leadflow/core/errors";
 import { z } from "zod";
-import { ApiError, zodDetails } from "../errors.ts";
-import { inboundBodyLimit, parseJson, receiveDelivery, settle, submitDelivery } from "../inbound.ts";
+import { ApiError } from "../errors.ts";
+import {
+  inboundBodyLimit,
+  jsonOrRefuse,
+  payloadOrRefuse,
+  receiveDelivery,
+  refuse,
+  submitDelivery,
+} from "../inbound.ts";
 import { errorAnswers, PUBLIC } from "../responses.ts";
 import { router } from "../router.ts";
 
@@ -86,24 +93,23 @@ export const whatsAppRoutes = router()
     const { body, deliveryId } = await receiveDelivery(c, channel);
     const appSecret = c.var.deps.channelSecrets.open(channel.sealedSecret!);
     if (!verifyWhatsAppSignature(appSecret, body, c.req.header("x-hub-signature-256"))) {
-      await settle(c, channel, deliveryId, {
-        outcome: "rejected",
-        error: "missing or wrong X-Hub-Signature-256",
-      });
-      throw new ApiError("invalid_signature", "X-Hub-Signature-256 does not match the body.");
+      await refuse(
+        c,
+        channel,
+        deliveryId,
+        { outcome: "rejected", error: "missing or wrong X-Hub-Signature-256" },
+        new ApiError("invalid_signature", "X-Hub-Signature-256 does not match the body."),
+      );
     }
-    const json = parseJson(body);
-    if (json === undefined) {
-      await settle(c, channel, deliveryId, { outcome: "invalid", error: "the body is not JSON" });
-      throw new ApiError("invalid_json", "The request body is not valid JSON.");
-    }
-    const payload = whatsAppPayload.safeParse(json);
-    if (!payload.success) {
-      const details = zodDetails(payload.error);
-      const error = `not a WhatsApp notification: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`;
-      await settle(c, channel, deliveryId, { outcome: "invalid", error: error.slice(0, 2000) });
-      throw new ApiError("validation_failed", "The body is not a WhatsApp notification.", { details });
-    }
-    await submitDelivery(c, channel, deliveryId, whatsAppLeads(payload.data));
+    const json = await jsonOrRefuse(c, channel, deliveryId, body);
+    const payload = await payloadOrRefuse(
+      c,
+      channel,
+      deliveryId,
+      whatsAppPayload,
+      json,
+      "a WhatsApp notification",
+    );
+    await submitDelivery(c, channel, deliveryId, whatsAppLeads(payload));
     return c.body(null, 200);
   });

@@ -6,9 +6,26 @@ import { ApiError } from "../errors.ts";
 import { errorAnswers, PUBLIC } from "../responses.ts";
 import { router } from "../router.ts";
 
-/** Built by `npm run build:widget` (esbuild, from widget/src) before the API starts; read once. */
-const BUNDLE = new URL("../../../widget/dist/widget.js", import.meta.url);
+/**
+ * Built by `npm run build:widget` (esbuild, from widget/src) before the API starts, and read once: beside the
+ * bundle on Lambda (scripts/build-lambda.ts copies it there), else in the repository's widget/dist.
+ */
+const BUNDLES = [
+  new URL("./widget.js", import.meta.url),
+  new URL("../../../widget/dist/widget.js", import.meta.url),
+];
 let bundle: Promise<string> | undefined;
+
+async function readBundle(): Promise<string> {
+  for (const [i, file] of BUNDLES.entries()) {
+    try {
+      return await readFile(file, "utf8");
+    } catch (err) {
+      if (i === BUNDLES.length - 1) throw err;
+    }
+  }
+  throw new Error("unreachable");
+}
 
 const widget = createRoute({
   method: "get",
@@ -32,7 +49,7 @@ const widget = createRoute({
 });
 
 export const widgetRoutes = router().openapi(widget, async (c) => {
-  bundle ??= readFile(BUNDLE, "utf8");
+  bundle ??= readBundle();
   let script: string;
   try {
     script = await bundle;

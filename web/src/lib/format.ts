@@ -28,6 +28,17 @@ const LABELS: Record<string, string> = {
   open: "Open",
   answered: "Answered",
   closed: "Closed",
+  // settings: channel providers, a channel delivery's outcome, a webhook endpoint's and delivery's status
+  postmark: "Postmark",
+  mailgun: "Mailgun",
+  accepted: "Accepted",
+  duplicate: "Duplicate",
+  ignored: "Ignored",
+  rejected: "Rejected",
+  invalid: "Invalid",
+  delivered: "Delivered",
+  active: "Active",
+  disabled: "Disabled",
 };
 
 export function label(value: string | null | undefined): string {
@@ -132,8 +143,8 @@ export function relative(diffMs: number): string {
   return diffMs >= 0 ? `in ${minutes(mins)}` : `${minutes(mins)} ago`;
 }
 
-/** An SLA's due time from now: "due in 14 min", "due now", or "overdue by 3 min" once it has passed. */
-export function countdown(diffMs: number): string {
+/** An SLA's due time from now, at minute grain: "due in 14 min", "due now", or "overdue by 3 min" once passed. */
+export function dueIn(diffMs: number): string {
   const mins = Math.floor(Math.abs(diffMs) / 60_000);
   if (diffMs < 0) return `overdue by ${minutes(Math.max(1, mins))}`;
   return mins < 1 ? "due now" : `due in ${minutes(mins)}`;
@@ -181,4 +192,42 @@ export function usd(amount: number): string {
 /** 12345 -> "12,345". */
 export function count(value: number): string {
   return new Intl.NumberFormat("en-GB").format(value);
+}
+
+/** The routing fields a person may correct, by name. */
+const ROUTING_FIELDS: Record<string, string> = {
+  category: "Category",
+  queue: "Queue",
+  priority: "Priority",
+  sla_minutes: "SLA",
+};
+
+export function routingField(field: string): string {
+  return ROUTING_FIELDS[field] ?? sentence(field);
+}
+
+/** A routing value in words: "Support", "P0 · critical", "1 h 30 min"; null (not known) as "none". */
+export function routingValue(field: string, value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return "none";
+  return field === "sla_minutes" ? minutes(Number(value)) : label(String(value));
+}
+
+/** A span between two events in words, at minute grain: "less than a minute", "12 min", "2 h 5 min". */
+export function spanWords(ms: number): string {
+  const mins = Math.round(Math.abs(ms) / 60_000);
+  return mins < 1 ? "less than a minute" : minutes(mins);
+}
+
+/** A measured number of minutes (stats): "0.4 min", "12.5 min", then "1 h 5 min"; null (no sample) as "—". */
+export function minutesFigure(value: number | null): string {
+  if (value === null) return "—";
+  return value < 60 ? `${Number(value.toFixed(1))} min` : minutes(Math.round(value));
+}
+
+/** Time left on a clock, to the second: "42 s", "4 min 10 s", "1 h 0 min 5 s". */
+export function countdown(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  return [h ? `${h} h` : "", h || m ? `${m} min` : "", `${total % 60} s`].filter(Boolean).join(" ");
 }

@@ -7,21 +7,30 @@
  */
 
 import type { StatsPeriod } from "@leadflow/core/leads/views";
+import type { ChannelType } from "@leadflow/core/schemas/channels";
 import type { Category } from "@leadflow/core/schemas/classification";
 import type { HandlingState } from "@leadflow/core/schemas/handling";
 import type { ContactChannel } from "@leadflow/core/schemas/lead";
 import type { Priority, RoutingQueue } from "@leadflow/core/schemas/routing";
+import type { WebhookEvent } from "@leadflow/core/schemas/webhooks";
 import type { WorkflowStatus } from "@leadflow/core/schemas/workflow";
-import type { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 
+export type { ApiKeyView as ApiKey, CreatedApiKey } from "@leadflow/core/api-keys/views";
 export type { PublicUser as User } from "@leadflow/core/auth/views";
+export type {
+  ChannelView as Channel,
+  CreatedChannel,
+  DeliveryView as ChannelDelivery,
+} from "@leadflow/core/channels/views";
 export type {
   AttemptView as Attempt,
   CorrectionView as Correction,
   CountByKey,
+  EventView as LeadEvent,
   InboxItem,
   LeadDetail,
   LeadListItem,
+  LeadSource,
   LeadStats as Stats,
   StepView,
 } from "@leadflow/core/leads/views";
@@ -29,6 +38,11 @@ export type { HandlingState } from "@leadflow/core/schemas/handling";
 export type { ClassifyOutput } from "@leadflow/core/steps/classify";
 export type { ExtractOutput } from "@leadflow/core/steps/extract";
 export type { RouteOutput } from "@leadflow/core/steps/route";
+export type {
+  WebhookDeliveryView as WebhookDelivery,
+  WebhookEndpointView as WebhookEndpoint,
+} from "@leadflow/core/webhooks/views";
+export type { Category, Priority, RoutingQueue };
 
 /** The API's error envelope, `{"error": {...}}` (functions/api/errors.ts). */
 export interface ApiErrorBody {
@@ -87,13 +101,14 @@ export const CHANNELS = [
   "other",
 ] as const satisfies readonly ContactChannel[];
 export const HANDLING_STATES = ["open", "answered", "closed"] as const satisfies readonly HandlingState[];
-/** The SLA window each priority allows, for people as for the AI (core/steps/routing-rules.ts, to the minute). */
-export const SLA_WINDOWS = {
-  p0: { min: 5, max: 60 },
-  p1: { min: 30, max: 240 },
-  p2: { min: 120, max: 2880 },
-} as const satisfies typeof SLA_BOUNDS;
 export const STATS_PERIODS = ["24h", "7d", "30d"] as const satisfies readonly StatsPeriod[];
+export const CHANNEL_TYPES = ["whatsapp", "email", "webchat"] as const satisfies readonly ChannelType[];
+export const WEBHOOK_EVENTS = [
+  "lead.routed",
+  "lead.failed",
+  "lead.corrected",
+  "lead.handled",
+] as const satisfies readonly WebhookEvent[];
 
 /** True when the list names every member of the union `T`. */
 type NamesEvery<T, List extends readonly T[]> = [Exclude<T, List[number]>] extends [never] ? true : false;
@@ -107,4 +122,6 @@ export type ListsNameEveryValue = [
   Assert<NamesEvery<ContactChannel, typeof CHANNELS>>,
   Assert<NamesEvery<HandlingState, typeof HANDLING_STATES>>,
   Assert<NamesEvery<StatsPeriod, typeof STATS_PERIODS>>,
+  Assert<NamesEvery<ChannelType, typeof CHANNEL_TYPES>>,
+  Assert<NamesEvery<WebhookEvent, typeof WEBHOOK_EVENTS>>,
 ];

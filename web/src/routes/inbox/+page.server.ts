@@ -1,10 +1,24 @@
+import { CATEGORIES } from "@leadflow/core/schemas/classification";
+import { PRIORITIES, QUEUES } from "@leadflow/core/schemas/routing";
+import { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 import { fail } from "@sveltejs/kit";
 import { authed, formProblems, formText } from "#lib/server/api.ts";
+import { withSourceLines } from "#lib/server/source.ts";
 import { type Correction, HANDLING_STATES, type InboxItem, type LeadDetail } from "#lib/types.ts";
+import { readCorrection } from "../leads/[id]/correction.server.ts";
+import { orderedChanges, type RoutingChoices } from "../leads/[id]/correction.ts";
 import type { Actions, PageServerLoad } from "./$types";
 import { inboxView } from "./query.ts";
 
 const PAGE_SIZE = 20;
+
+/** What the quick correction offers: core's enums and SLA windows, sent with the data (not bundled with zod). */
+const CHOICES: RoutingChoices = {
+  categories: CATEGORIES,
+  queues: QUEUES,
+  priorities: PRIORITIES,
+  slaBounds: SLA_BOUNDS,
+};
 
 export const load: PageServerLoad = async (event) => {
   event.depends("app:inbox");
@@ -15,9 +29,10 @@ export const load: PageServerLoad = async (event) => {
   const result = await authed<{ items: InboxItem[]; next_cursor: string | null }>(event, `/inbox?${query}`);
   return {
     view,
-    items: result.ok ? result.data.items : [],
+    items: result.ok ? withSourceLines(result.data.items) : [],
     nextCursor: result.ok ? result.data.next_cursor : null,
     problem: result.ok ? null : formProblems(result.error).message,
+    choices: CHOICES,
     now: Date.now(),
   };
 };
@@ -25,24 +40,16 @@ export const load: PageServerLoad = async (event) => {
 const leadPath = (id: string, action: "handling" | "corrections") =>
   `/leads/${encodeURIComponent(id)}/${action}`;
 
-/** Whole minutes as typed, or undefined when left empty (the SLA then stays as it is). */
-function slaMinutes(text: string): number | undefined | null {
-  if (text.trim() === "") return undefined;
-  const value = Number(text);
-  return Number.isInteger(value) ? value : null;
-}
-
 export const actions: Actions = {
   /** One click: answered, closed or open again. `from` is where it was, for the notice's Undo. */
   handle: async (event) => {
     const form = await event.request.formData();
     const id = formText(form, "id");
-    const state = formText(form, "state");
     const from = HANDLING_STATES.find((s) => s === formText(form, "from")) ?? null;
     const result = await authed<LeadDetail>(event, leadPath(id, "handling"), {
       method: "POST",
       errorPage: false,
-      body: { state },
+      body: { state: formText(form, "state") },
     });
     if (!result.ok)
       return fail(result.status, { handle: { id, message: formProblems(result.error).message } });
@@ -53,38 +60,19 @@ export const actions: Actions = {
   correct: async (event) => {
     const form = await event.request.formData();
     const id = formText(form, "id");
-    const values = {
-      queue: formText(form, "queue"),
-      priority: formText(form, "priority"),
-      sla_minutes: formText(form, "sla_minutes"),
-      reason: formText(form, "reason"),
-    };
-    const sla = slaMinutes(values.sla_minutes);
-    if (sla === null) {
+    // The lead page's reading of a correction form: what was chosen goes to the API, which judges it.
+    const { values, body, fields } = readCorrection(form);
+    if (Object.keys(fields).length > 0) {
       return fail(400, {
-        correct: {
-          id,
-          values,
-          message: "Please correct the fields marked below.",
-          fields: { sla_minutes: "Enter whole minutes, such as 60, or leave it empty." } as Record<
-            string,
-            string
-          >,
-        },
+        correct: { id, values, message: "Please correct the fields marked below.", fields },
       });
     }
-    // Empty selects mean "not set" (a failed lead has no queue); values already in place are left out by the API.
     const result = await authed<Correction>(event, leadPath(id, "corrections"), {
       method: "POST",
       errorPage: false,
-      body: {
-        reason: values.reason,
-        ...(values.queue ? { queue: values.queue } : {}),
-        ...(values.priority ? { priority: values.priority } : {}),
-        ...(sla === undefined ? {} : { sla_minutes: sla }),
-      },
+      body,
     });
     if (!result.ok) return fail(result.status, { correct: { id, values, ...formProblems(result.error) } });
-    return { corrected: { id, name: formText(form, "name"), changes: result.data.changes } };
+    return { corrected: { id, name: formText(form, "name"), changes: orderedChanges(result.data.changes) } };
   },
 };

@@ -1,4 +1,7 @@
-import { HANDLING_STATES, type HandlingState, QUEUES } from "#lib/types.ts";
+import { HANDLING_STATES, type HandlingState, type InboxItem, QUEUES } from "#lib/types.ts";
+
+/** An inbox item as the page shows it: with where it came in, formatted by the server (lib/server/source.ts). */
+export type InboxEntry = InboxItem & { source_line: string | null };
 
 /** The inbox's tabs past "All queues": each routing queue, then failed triage nobody has routed by hand. */
 export const INBOX_QUEUES = [...QUEUES, "failed"] as const;

@@ -1,5 +1,6 @@
 import { fail } from "@sveltejs/kit";
 import { authed, formProblems, formText } from "#lib/server/api.ts";
+import { withSourceLines } from "#lib/server/source.ts";
 import {
   CATEGORIES,
   type LeadDetail,
@@ -40,7 +41,7 @@ export const load: PageServerLoad = async (event) => {
   return {
     filters,
     cursor,
-    items: result.ok ? result.data.items : [],
+    items: result.ok ? withSourceLines(result.data.items) : [],
     nextCursor: result.ok ? result.data.next_cursor : null,
     problem: result.ok ? null : formProblems(result.error).message,
     now: Date.now(),

@@ -1,30 +1,14 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { z } from "zod";
-import { startFetchLoops } from "../queue/bullmq.ts";
-import { type Consumers, consumerEvents } from "../queue/port.ts";
-
-/**
- * One try of one webhook delivery. `attempt` is the try's number (1 for the first), so each try has a job id of
- * its own and a re-enqueue of the same try is a no-op; the delivery's row in PostgreSQL decides whether it runs.
- */
-export interface DeliveryJob {
-  deliveryId: string;
-  attempt: number;
-}
-
-/** The delivery queue as core sees it, beside the step queues (core/queue) and built the same way. */
-export interface DeliveryQueue {
-  enqueue(jobs: DeliveryJob[], options?: { delayMs?: number }): Promise<void>;
-  close(): Promise<void>;
-}
-
-export const WEBHOOK_QUEUE_NAME = "webhooks";
-/** No `:` and never a bare integer, as BullMQ requires. */
-export const deliveryJobId = (job: DeliveryJob) => `${job.deliveryId}.a${job.attempt}`;
-
-const deliveryJobSchema = z.strictObject({ deliveryId: z.uuid(), attempt: z.number().int().positive() });
-export const parseDeliveryJob = (value: unknown): DeliveryJob => deliveryJobSchema.parse(value);
+import { startFetchLoops } from "./bullmq.ts";
+import {
+  type DeliveryJob,
+  type DeliveryQueue,
+  deliveryJobId,
+  parseDeliveryJob,
+  WEBHOOK_QUEUE_NAME,
+} from "./deliveries.ts";
+import { type Consumers, consumerEvents } from "./port.ts";
 
 const KEEP_JOBS = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 24 * 3600 } };
 
