@@ -1,24 +1,13 @@
-import { CATEGORIES } from "@leadflow/core/schemas/classification";
-import { PRIORITIES, QUEUES } from "@leadflow/core/schemas/routing";
-import { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 import { fail } from "@sveltejs/kit";
 import { authed, formProblems, formText } from "#lib/server/api.ts";
 import { withSourceLines } from "#lib/server/source.ts";
 import { type Correction, HANDLING_STATES, type InboxItem, type LeadDetail } from "#lib/types.ts";
-import { readCorrection } from "../leads/[id]/correction.server.ts";
-import { orderedChanges, type RoutingChoices } from "../leads/[id]/correction.ts";
+import { ROUTING_CHOICES, readCorrection } from "../leads/[id]/correction.server.ts";
+import { orderedChanges } from "../leads/[id]/correction.ts";
 import type { Actions, PageServerLoad } from "./$types";
 import { inboxView } from "./query.ts";
 
 const PAGE_SIZE = 20;
-
-/** What the quick correction offers: core's enums and SLA windows, sent with the data (not bundled with zod). */
-const CHOICES: RoutingChoices = {
-  categories: CATEGORIES,
-  queues: QUEUES,
-  priorities: PRIORITIES,
-  slaBounds: SLA_BOUNDS,
-};
 
 export const load: PageServerLoad = async (event) => {
   event.depends("app:inbox");
@@ -32,7 +21,7 @@ export const load: PageServerLoad = async (event) => {
     items: result.ok ? withSourceLines(result.data.items) : [],
     nextCursor: result.ok ? result.data.next_cursor : null,
     problem: result.ok ? null : formProblems(result.error).message,
-    choices: CHOICES,
+    choices: ROUTING_CHOICES,
     now: Date.now(),
   };
 };

@@ -1,25 +1,11 @@
-import { CATEGORIES } from "@leadflow/core/schemas/classification";
 import { HANDLING_STATES } from "@leadflow/core/schemas/handling";
-import { PRIORITIES, QUEUES } from "@leadflow/core/schemas/routing";
-import { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 import { error, fail } from "@sveltejs/kit";
 import { authed, formProblems, formText } from "#lib/server/api.ts";
 import { sourceLine } from "#lib/server/source.ts";
 import type { Attempt, Correction, LeadDetail, LeadEvent } from "#lib/types.ts";
 import type { Actions, PageServerLoad } from "./$types";
-import { readCorrection } from "./correction.server.ts";
-import { orderedChanges, type RoutingChoices } from "./correction.ts";
-
-/**
- * What the correction form offers, from core's own enums and SLA windows (the rules the API enforces), passed
- * with the page's data: importing them in the browser would bring zod into its bundle.
- */
-const ROUTING_CHOICES: RoutingChoices = {
-  categories: CATEGORIES,
-  queues: QUEUES,
-  priorities: PRIORITIES,
-  slaBounds: SLA_BOUNDS,
-};
+import { ROUTING_CHOICES, readCorrection } from "./correction.server.ts";
+import { orderedChanges } from "./correction.ts";
 
 export const load: PageServerLoad = async (event) => {
   event.depends("app:lead");

@@ -1,5 +1,19 @@
+import { CATEGORIES } from "@leadflow/core/schemas/classification";
+import { PRIORITIES, QUEUES } from "@leadflow/core/schemas/routing";
+import { SLA_BOUNDS } from "@leadflow/core/steps/routing-rules";
 import { formText } from "#lib/server/api.ts";
-import type { CorrectionValues } from "./correction.ts";
+import type { CorrectionValues, RoutingChoices } from "./correction.ts";
+
+/**
+ * What a correction form offers (this page's and the inbox's), from core's own enums and SLA windows (the rules the
+ * API enforces), passed with the page's data: importing them in the browser would bring zod into its bundle.
+ */
+export const ROUTING_CHOICES: RoutingChoices = {
+  categories: CATEGORIES,
+  queues: QUEUES,
+  priorities: PRIORITIES,
+  slaBounds: SLA_BOUNDS,
+};
 
 /**
  * The correction form as the API takes it: every field chosen (the API keeps only those that differ from the
