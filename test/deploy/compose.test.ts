@@ -147,6 +147,7 @@ describe("docker-compose.yml", () => {
       "SQS_QUEUE_URL_CLASSIFY",
       "SQS_QUEUE_URL_EXTRACT",
       "SQS_QUEUE_URL_ROUTE",
+      "SQS_QUEUE_URL_WEBHOOKS",
       "SQS_ENDPOINT",
       "AWS_REGION",
     ]);

@@ -108,6 +108,8 @@ function openPage(context: BrowserContext, problems: string[] | null, name: stri
 
 const text = async (page: Page, testId: string) =>
   ((await page.getByTestId(testId).textContent()) ?? "").trim();
+/** Waits until the page's scripts run it (+layout.svelte marks <html>): input before that may be reset. */
+const hydrated = (page: Page) => page.locator("html[data-hydrated]").waitFor({ state: "attached" });
 const squash = (s: string | null) => (s ?? "").replace(/\s+/g, " ").trim();
 
 describe("the lead page: handling, corrections, history (Chromium, real API, worker and simulator)", () => {
@@ -124,6 +126,7 @@ describe("the lead page: handling, corrections, history (Chromium, real API, wor
     const page = await openPage(context, problems, "correct");
     const posts = actionPosts(page);
     await page.goto(`${stack.webUrl}/leads/${id}`);
+    await hydrated(page);
     await page.evaluate(() => {
       (window as unknown as { __noReload: boolean }).__noReload = true;
     });
@@ -140,9 +143,13 @@ describe("the lead page: handling, corrections, history (Chromium, real API, wor
     await page.locator("#correct-queue").selectOption(queue);
     await page.locator("#correct-priority").selectOption(priority);
     await expect(page.getByLabel(/^SLA minutes/).getAttribute("id")).resolves.toBe("correct-sla");
-    expect(squash(await page.locator('label[for="correct-sla"]').textContent())).toMatch(
-      priority === "p0" ? /P0 · critical: 5 min to 1 h/ : /P1 · high: 30 min to 4 h/,
+    const window = priority === "p0" ? "P0 · critical: 5 min to 1 h" : "P1 · high: 30 min to 4 h";
+    await page.waitForFunction(
+      (words) =>
+        document.querySelector('label[for="correct-sla"]')?.textContent?.replace(/\s+/g, " ").includes(words),
+      window,
     );
+    expect(squash(await page.locator('label[for="correct-sla"]').textContent())).toContain(window);
     await page.locator("#correct-sla").fill(String(badSla));
     await page
       .locator("#correct-reason")
@@ -267,6 +274,7 @@ describe("the lead page: handling, corrections, history (Chromium, real API, wor
     const page = await openPage(context, problems, "route-by-hand");
     const posts = actionPosts(page);
     await page.goto(`${stack.webUrl}/leads/${id}`);
+    await hydrated(page);
     await page.getByRole("heading", { name: "Route by hand" }).waitFor();
     expect(await text(page, "ai-queue")).toBe("No AI decision");
     expect(await text(page, "ai-category")).toBe("No classification");
