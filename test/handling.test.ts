@@ -6,7 +6,6 @@ import { type Pipeline, startPipeline } from "./support/pipeline.ts";
 
 let pipeline: Pipeline;
 let token: string;
-let routedId: string;
 beforeAll(async () => {
   pipeline = await startPipeline("handling");
   token = (await pipeline.api.signup()).token;
@@ -31,7 +30,6 @@ const minutes = (n: number) => n * 60_000;
 describe("handling", () => {
   it("moves open → answered → closed → open, keeps the first response and records each move", async () => {
     const lead = await routedLead();
-    routedId = lead.id;
     expect(lead.handling).toMatchObject({ state: "open", first_response_at: null });
 
     const answered = await call("POST", `/leads/${lead.id}/handling`, {
@@ -63,6 +61,7 @@ describe("handling", () => {
   });
 
   it("refuses a state or note outside the contract with validation_failed", async () => {
+    const routedId = (await routedLead()).id;
     for (const body of [
       { state: "done" },
       {},
@@ -78,6 +77,8 @@ describe("handling", () => {
   });
 
   it("answers 404 for another user's lead and an id that is not a uuid, and moves nothing", async () => {
+    const routedId = (await routedLead()).id;
+    expect((await call("POST", `/leads/${routedId}/handling`, { state: "answered" })).status).toBe(200);
     const stranger = await pipeline.api.signup();
     const res = await call("POST", `/leads/${routedId}/handling`, { state: "closed" }, stranger.token);
     expect(res.status).toBe(404);
@@ -214,6 +215,7 @@ describe("corrections", () => {
   });
 
   it("answers 404 for another user's lead and writes nothing", async () => {
+    const routedId = (await routedLead()).id;
     const stranger = await pipeline.api.signup();
     const res = await call(
       "POST",

@@ -6,20 +6,24 @@ import { type Pipeline, startPipeline } from "./support/pipeline.ts";
 
 let pipeline: Pipeline;
 let db: pg.Client;
-let token: string;
-const lead = { later: "", breached: "", failed: "", p1: "", p0: "" };
 
-const call = (method: string, path: string, body?: unknown, as = token) =>
+/** A user's five leads: one due in two days, a breached p0, a failed workflow, and a p1 and a p0 due together. */
+interface Queue {
+  token: string;
+  lead: { later: string; breached: string; failed: string; p1: string; p0: string };
+}
+
+const call = (method: string, path: string, as: string, body?: unknown) =>
   pipeline.api.call(method, path, { token: as, body });
 
-async function routed(message = sampleLead().message) {
+async function routed(token: string, message = sampleLead().message) {
   const id = await pipeline.submit(token, sampleLead({ message }));
   const detail = await pipeline.waitForTerminal(token, id);
   return { id, detail };
 }
 
-async function correct(id: string, body: Record<string, unknown>) {
-  const res = await call("POST", `/leads/${id}/corrections`, { reason: "set up", ...body });
+async function correct(token: string, id: string, body: Record<string, unknown>) {
+  const res = await call("POST", `/leads/${id}/corrections`, token, { reason: "set up", ...body });
   if (res.status !== 201) throw new Error(`correction failed: ${res.status} ${res.text}`);
 }
 
@@ -31,29 +35,35 @@ async function arrivedAt(id: string, at: Date) {
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
 
-beforeAll(async () => {
-  pipeline = await startPipeline("inbox");
-  token = (await pipeline.api.signup()).token;
-  db = new pg.Client({ connectionString: fileEnv("DATABASE_URL") });
-  await db.connect();
-
-  lead.later = (await routed()).id;
-  await correct(lead.later, { queue: "sales", priority: "p2", sla_minutes: 2880 });
-  lead.breached = (await routed()).id;
-  await correct(lead.breached, { queue: "support", priority: "p0", sla_minutes: 5 });
-  await arrivedAt(lead.breached, hoursAgo(1));
+/** A new user's queue, so a case that moves or adds leads changes no other case's. */
+async function queue(): Promise<Queue> {
+  const token = (await pipeline.api.signup()).token;
+  const later = (await routed(token)).id;
+  await correct(token, later, { queue: "sales", priority: "p2", sla_minutes: 2880 });
+  const breached = (await routed(token)).id;
+  await correct(token, breached, { queue: "support", priority: "p0", sla_minutes: 5 });
+  await arrivedAt(breached, hoursAgo(1));
   const failedId = await pipeline.submit(token, sampleLead({ message: "x [[sim classify=http_401]]" }));
   const failed = await pipeline.waitForTerminal(token, failedId);
   expect(failed.workflow.status).toBe("failed");
-  lead.failed = failedId;
-  lead.p1 = (await routed()).id;
-  await correct(lead.p1, { queue: "sales", priority: "p1", sla_minutes: 60 });
-  lead.p0 = (await routed()).id;
-  await correct(lead.p0, { queue: "support", priority: "p0", sla_minutes: 60 });
+  const p1 = (await routed(token)).id;
+  await correct(token, p1, { queue: "sales", priority: "p1", sla_minutes: 60 });
+  const p0 = (await routed(token)).id;
+  await correct(token, p0, { queue: "support", priority: "p0", sla_minutes: 60 });
   // The same arrival and SLA: due at the same moment, so priority decides.
   const arrival = new Date(failed.created_at);
-  await arrivedAt(lead.p1, arrival);
-  await arrivedAt(lead.p0, arrival);
+  await arrivedAt(p1, arrival);
+  await arrivedAt(p0, arrival);
+  return { token, lead: { later, breached, failed: failedId, p1, p0 } };
+}
+
+// Read by the cases that only read it; the cases that change a queue make their own.
+let shared: Queue;
+beforeAll(async () => {
+  pipeline = await startPipeline("inbox");
+  db = new pg.Client({ connectionString: fileEnv("DATABASE_URL") });
+  await db.connect();
+  shared = await queue();
 });
 afterAll(async () => {
   await db.end();
@@ -62,7 +72,8 @@ afterAll(async () => {
 
 describe("GET /inbox", () => {
   it("orders open leads by due_at then priority across queues, breached first, a failed workflow among them", async () => {
-    const res = await call("GET", "/inbox");
+    const { token, lead } = shared;
+    const res = await call("GET", "/inbox", token);
     expect(res.status).toBe(200);
     const ids = res.json.items.map((i: any) => i.id);
     const tied = [lead.failed, lead.p1].sort();
@@ -94,11 +105,12 @@ describe("GET /inbox", () => {
   });
 
   it("walks cursor pages with no gaps or repeats", async () => {
-    const all = (await call("GET", "/inbox")).json.items.map((i: any) => i.id);
+    const { token } = shared;
+    const all = (await call("GET", "/inbox", token)).json.items.map((i: any) => i.id);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await call("GET", `/inbox?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const page: any = await call("GET", `/inbox?limit=2${cursor ? `&cursor=${cursor}` : ""}`, token);
       expect(page.status).toBe(200);
       expect(page.json.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.json.items.map((i: any) => i.id));
@@ -108,17 +120,19 @@ describe("GET /inbox", () => {
   });
 
   it("filters by effective queue, and `failed` lists the failed workflows nobody routed", async () => {
-    const support = (await call("GET", "/inbox?queue=support")).json.items.map((i: any) => i.id);
+    const { token, lead } = shared;
+    const support = (await call("GET", "/inbox?queue=support", token)).json.items.map((i: any) => i.id);
     expect(support).toEqual([lead.breached, lead.p0]);
-    const failed = (await call("GET", "/inbox?queue=failed")).json.items.map((i: any) => i.id);
+    const failed = (await call("GET", "/inbox?queue=failed", token)).json.items.map((i: any) => i.id);
     expect(failed).toEqual([lead.failed]);
   });
 
   it("answering a lead moves it from the open inbox to the answered one, still breached when late", async () => {
-    await call("POST", `/leads/${lead.breached}/handling`, { state: "answered" });
-    const open = (await call("GET", "/inbox")).json.items.map((i: any) => i.id);
+    const { token, lead } = await queue();
+    await call("POST", `/leads/${lead.breached}/handling`, token, { state: "answered" });
+    const open = (await call("GET", "/inbox", token)).json.items.map((i: any) => i.id);
     expect(open).not.toContain(lead.breached);
-    const answered = (await call("GET", "/inbox?state=answered")).json.items;
+    const answered = (await call("GET", "/inbox?state=answered", token)).json.items;
     expect(answered.map((i: any) => [i.id, i.breached, i.state])).toEqual([
       [lead.breached, true, "answered"],
     ]);
@@ -132,12 +146,12 @@ describe("GET /inbox", () => {
 
   it("refuses bad parameters with validation_failed and shows another user nothing", async () => {
     for (const query of ["queue=vip", "state=done", "limit=0", "limit=101", "cursor=bm9wZQ", "x=1"]) {
-      const res = await call("GET", `/inbox?${query}`);
+      const res = await call("GET", `/inbox?${query}`, shared.token);
       expect(res.status, query).toBe(400);
       expect(res.json.error.code).toBe("validation_failed");
     }
     const stranger = await pipeline.api.signup();
-    const res = await call("GET", "/inbox", undefined, stranger.token);
+    const res = await call("GET", "/inbox", stranger.token);
     expect(res.json).toEqual({ items: [], next_cursor: null });
     expect((await pipeline.api.call("GET", "/inbox")).status).toBe(401);
   });
@@ -145,19 +159,22 @@ describe("GET /inbox", () => {
 
 describe("GET /stats: working the queues", () => {
   it("reports first-response minutes, the SLA breach rate and the correction rate by the AI's category", async () => {
+    const { token, lead } = await queue();
+    // The breached lead answered late, about an hour after it arrived.
+    await call("POST", `/leads/${lead.breached}/handling`, token, { state: "answered" });
     // One more judged lead, answered ten minutes after it arrived (five hours ago), inside its 4-hour SLA.
-    const onTime = await routed();
-    await correct(onTime.id, { queue: "sales", priority: "p1", sla_minutes: 240 });
+    const onTime = await routed(token);
+    await correct(token, onTime.id, { queue: "sales", priority: "p1", sla_minutes: 240 });
     await arrivedAt(onTime.id, hoursAgo(5));
-    await call("POST", `/leads/${onTime.id}/handling`, { state: "answered" });
+    await call("POST", `/leads/${onTime.id}/handling`, token, { state: "answered" });
     await db.query(
       "update workflows set first_response_at = lead_created_at + interval '10 minutes' where lead_id = $1",
       [onTime.id],
     );
     // And one the AI routed that nobody corrected.
-    const untouched = await routed();
+    const untouched = await routed(token);
 
-    const stats = (await call("GET", "/stats?period=7d")).json;
+    const stats = (await call("GET", "/stats?period=7d", token)).json;
     // The breached lead was answered about an hour after it arrived; the on-time one after ten minutes.
     expect(stats.first_response_minutes.answered).toBe(2);
     expect(stats.first_response_minutes.p50).toBeGreaterThan(34);

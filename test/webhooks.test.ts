@@ -5,9 +5,7 @@ import { deliverWebhook, webhookId } from "@leadflow/core/webhooks/deliver";
 import { guardedLookup, isForbiddenAddress, refuseTarget } from "@leadflow/core/webhooks/target";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnWorker } from "../scripts/support/processes.ts";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
-import { fileEnv } from "./support/isolation.ts";
 import { type Pipeline, startPipeline } from "./support/pipeline.ts";
 import { waitFor } from "./support/wait.ts";
 import { startReceiver } from "./support/webhook-receiver.ts";
@@ -259,58 +257,6 @@ describe("delivery", () => {
     expect(accepted).toHaveLength(1000);
     expect(new Set(accepted)).toEqual(new Set(sent.map(webhookId)));
     expect(slow.some((r) => r.answered === 503)).toBe(true);
-  });
-});
-
-describe("a worker killed between the outbox write and the delivery", () => {
-  it("delivers the event once when a worker comes back", { timeout: 60_000 }, async () => {
-    // The suite's own worker would deliver it meanwhile: from here on only the spawned ones deliver.
-    await pipeline.worker.webhooks?.close();
-    const env = {
-      ...webhookEnv,
-      REDIS_PREFIX: `${fileEnv("REDIS_PREFIX")}-webhooks-kill`,
-      LLM_PROVIDER: "simulator",
-      OPENAI_BASE_URL: pipeline.simulator.url,
-    };
-    const api = await startTestApi(env);
-    const user = await api.signup();
-    const own = (method: string, path: string, body?: unknown) =>
-      api.call(method, path, { token: user.token, body });
-    const hook = (
-      await own("POST", "/webhook-endpoints", { url: receiver.url("/after-kill"), events: ["lead.handled"] })
-    ).json;
-    const lead = (await own("POST", "/leads", sampleLead())).json;
-    let worker = spawnWorker(env);
-    try {
-      await waitFor(
-        async () =>
-          (await own("GET", `/leads/${lead.id}`)).json.workflow.status === "completed" ? true : undefined,
-        20_000,
-        "the workflow",
-      );
-      await worker.kill("SIGKILL");
-      await own("POST", `/leads/${lead.id}/handling`, { state: "closed" });
-      const [written] = (await own("GET", `/webhook-endpoints/${hook.id}/deliveries`)).json.items;
-      expect(written).toMatchObject({ event: "lead.handled", status: "pending", attempts: 0 });
-      expect(receiver.receipts.filter((r) => r.path === "/after-kill")).toHaveLength(0);
-
-      worker = spawnWorker(env);
-      const delivered = await waitFor(
-        async () => {
-          const [d] = (await own("GET", `/webhook-endpoints/${hook.id}/deliveries`)).json.items;
-          return d.status === "delivered" ? d : undefined;
-        },
-        20_000,
-        "the delivery after the restart",
-      );
-      expect(delivered.attempts).toBe(1);
-      const got = receiver.receipts.filter((r) => r.path === "/after-kill");
-      expect(got).toHaveLength(1);
-      expect(got[0]!.headers["webhook-id"]).toBe(webhookId(written.id));
-    } finally {
-      await worker.kill("SIGKILL");
-      await api.close();
-    }
   });
 });
 

@@ -59,11 +59,22 @@ async function receiveJob(url: string, sent: StepJob): Promise<Message> {
 
 describe("SQS step queue inspection", () => {
   it("counts each step queue's visible, delayed and in-flight messages, and knows no consumers", async () => {
+    // Queues of this case's own: the consumer cases below leave messages in flight on the shared ones.
+    const own = {
+      classify: server.createQueue("inspect-classify").queueUrl,
+      extract: server.createQueue("inspect-extract").queueUrl,
+      route: server.createQueue("inspect-route").queueUrl,
+    };
+    const queue = createSqsStepQueue({
+      queueUrls: own,
+      endpoint: server.address,
+      credentials: () => ({ accessKeyId: "test", secretAccessKey: "test" }),
+    });
     await queue.enqueue(job("extract"));
     await queue.enqueue(job("extract"));
     await queue.enqueue(job("route"), { delayMs: 60_000 });
     const received = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: urls.extract, MaxNumberOfMessages: 1 }),
+      new ReceiveMessageCommand({ QueueUrl: own.extract, MaxNumberOfMessages: 1 }),
     );
     expect(received.Messages).toHaveLength(1);
 

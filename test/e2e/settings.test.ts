@@ -78,6 +78,16 @@ async function fitsAPhone(page: Page, screenshot: string) {
 }
 
 /** Opens a confirmation (a disclosure) and confirms it. */
+/**
+ * Opens one channel type's form (a link to `?type=`) and waits until it is that form: text typed while the
+ * navigation is still on its way goes into the form it replaces.
+ */
+async function chooseType(page: Page, link: string, type: string) {
+  await page.getByRole("link", { name: link }).click();
+  await page.waitForURL((url) => url.searchParams.get("type") === type);
+  await page.getByRole("button", { name: `Connect ${link}` }).waitFor();
+}
+
 async function confirm(within: Page | Locator, testid: string, button: string) {
   const box = within.getByTestId(testid);
   await box.locator("summary").click();
@@ -192,7 +202,7 @@ describe("settings pages (Chromium, real API, worker and web server)", () => {
     expect(await page.content()).not.toContain(APP_SECRET);
 
     // Postmark: the full webhook URL with the generated password, once.
-    await page.getByRole("link", { name: "Email" }).click();
+    await chooseType(page, "Email", "email");
     await page.getByLabel(/^Name/).fill("Sales inbox");
     await page.getByRole("radio", { name: "Postmark" }).check();
     await page.getByRole("button", { name: "Connect Email" }).click();
@@ -222,7 +232,7 @@ describe("settings pages (Chromium, real API, worker and web server)", () => {
     expect(await page.getByTestId("postmark-url").count()).toBe(0);
 
     // Web chat: each origin is checked, and a bad line is named inline; then the snippet to paste, with Copy.
-    await page.getByRole("link", { name: "Web chat" }).click();
+    await chooseType(page, "Web chat", "webchat");
     await page.getByLabel(/^Name/).fill("Site chat");
     await page.getByLabel(/^Allowed origins/).fill("https://shop.example\nshop.example/contact");
     await page.getByRole("button", { name: "Connect Web chat" }).click();
@@ -428,7 +438,7 @@ describe("settings pages (Chromium, real API, worker and web server)", () => {
     );
 
     // Mailgun's signing key appears by CSS alone once Mailgun is chosen.
-    await page.getByRole("link", { name: "Email" }).click();
+    await chooseType(page, "Email", "email");
     expect(await page.getByLabel(/Mailgun signing key/).isVisible()).toBe(false);
     await page.getByRole("radio", { name: "Mailgun" }).check();
     expect(await page.getByLabel(/Mailgun signing key/).isVisible()).toBe(true);
