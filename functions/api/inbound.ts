@@ -1,4 +1,4 @@
-import type { ChannelRow } from "@leadflow/core/channels/channels";
+import { type ChannelRow, recordInboundDelivery } from "@leadflow/core/channels/channels";
 import {
   type DeliveryResult,
   keptHeaders,
@@ -6,6 +6,8 @@ import {
   settleDelivery,
 } from "@leadflow/core/channels/deliveries";
 import { type InboundLead, submitInboundLeads } from "@leadflow/core/channels/submit";
+import { DomainError } from "@leadflow/core/errors";
+import type { ChannelType } from "@leadflow/core/schemas/channels";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
@@ -22,8 +24,28 @@ export const inboundBodyLimit = bodyLimit({
 });
 
 /**
- * Reads the body once, as bytes (signatures are over exactly these), and stores the delivery raw before anything
- * is parsed or trusted, so a bad one can be inspected and replayed.
+ * For a provider that addresses its channel by id (WhatsApp, email): reads the body once, as bytes (signatures
+ * are over exactly these), and stores it raw at the channel in the lookup's own transaction, before anything is
+ * parsed or trusted. An unknown or deleted channel is 404 and stores nothing.
+ */
+export async function receiveAtChannel(c: Context<AppEnv>, type: ChannelType, channelId: string) {
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const received = await recordInboundDelivery(
+    c.var.deps.database.db,
+    type,
+    channelId,
+    keptHeaders(c.req.raw.headers),
+    body,
+  );
+  if (!received) throw new DomainError("not_found", "No such channel.");
+  const { channel, deliveryId } = received;
+  c.set("log", c.var.log.child({ user_id: channel.userId, channel_id: channel.id, delivery_id: deliveryId }));
+  return { channel, body, deliveryId };
+}
+
+/**
+ * As receiveAtChannel, for a channel already found (the web chat's, by its public key, for its CORS check):
+ * stores the delivery raw before anything is parsed or trusted, so a bad one can be inspected and replayed.
  */
 export async function receiveDelivery(c: Context<AppEnv>, channel: ChannelRow) {
   const body = new Uint8Array(await c.req.arrayBuffer());

@@ -1,5 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type ChannelRow, findInboundChannel } from "@leadflow/core/channels/channels";
 import {
   mailgunInbound,
   mailgunLead,
@@ -9,7 +8,6 @@ import {
   verifyMailgunSignature,
   verifyPostmarkAuth,
 } from "@leadflow/core/channels/email";
-import { DomainError } from "@leadflow/core/errors";
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
@@ -18,7 +16,7 @@ import {
   inboundBodyLimit,
   jsonOrRefuse,
   payloadOrRefuse,
-  receiveDelivery,
+  receiveAtChannel,
   refuse,
   submitDelivery,
 } from "../inbound.ts";
@@ -56,8 +54,9 @@ const inbound = createRoute({
   },
 });
 
-async function postmark(c: Context<AppEnv>, channel: ChannelRow) {
-  const { body, deliveryId } = await receiveDelivery(c, channel);
+type Received = Awaited<ReturnType<typeof receiveAtChannel>>;
+
+async function postmark(c: Context<AppEnv>, { channel, body, deliveryId }: Received) {
   if (!verifyPostmarkAuth(c.req.header("authorization"), channel.passwordDigest)) {
     c.header("WWW-Authenticate", 'Basic realm="leadflow inbound email"');
     await refuse(
@@ -94,8 +93,7 @@ async function formFields(c: Context<AppEnv>, body: Uint8Array): Promise<Record<
   }
 }
 
-async function mailgun(c: Context<AppEnv>, channel: ChannelRow) {
-  const { body, deliveryId } = await receiveDelivery(c, channel);
+async function mailgun(c: Context<AppEnv>, { channel, body, deliveryId }: Received) {
   const fields = await formFields(c, body);
   const rejected = (error: string) =>
     refuse(
@@ -135,7 +133,6 @@ async function mailgun(c: Context<AppEnv>, channel: ChannelRow) {
 
 export const emailRoutes = router().openapi(inbound, async (c) => {
   const { channelId } = c.req.valid("param");
-  const channel = await findInboundChannel(c.var.deps.database.db, "email", { id: channelId });
-  if (!channel) throw new DomainError("not_found", "No such channel.");
-  return channel.settings.provider === "mailgun" ? mailgun(c, channel) : postmark(c, channel);
+  const received = await receiveAtChannel(c, "email", channelId);
+  return received.channel.settings.provider === "mailgun" ? mailgun(c, received) : postmark(c, received);
 });

@@ -9,7 +9,7 @@ import {
   inboundBodyLimit,
   jsonOrRefuse,
   payloadOrRefuse,
-  receiveDelivery,
+  receiveAtChannel,
   refuse,
   submitDelivery,
 } from "../inbound.ts";
@@ -89,8 +89,11 @@ export const whatsAppRoutes = router()
     return c.text(challenge, 200);
   })
   .openapi(notify, async (c) => {
-    const channel = await whatsAppChannel(c.var.deps.database.db, c.req.valid("param").channelId);
-    const { body, deliveryId } = await receiveDelivery(c, channel);
+    const { channel, body, deliveryId } = await receiveAtChannel(
+      c,
+      "whatsapp",
+      c.req.valid("param").channelId,
+    );
     const appSecret = c.var.deps.channelSecrets.open(channel.sealedSecret!);
     if (!verifyWhatsAppSignature(appSecret, body, c.req.header("x-hub-signature-256"))) {
       await refuse(
