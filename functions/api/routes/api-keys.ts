@@ -11,7 +11,7 @@ import {
   SESSION_ONLY_ERRORS,
   SIGNED_IN,
 } from "../responses.ts";
-import { router } from "../router.ts";
+import { idParams, router } from "../router.ts";
 
 const keyName = z.strictObject({
   name: z
@@ -21,9 +21,6 @@ const keyName = z.strictObject({
     .max(100, "must be at most 100 characters")
     .refine((s) => !s.includes("\u0000"), "must not contain NUL characters"),
 });
-
-/** An id that is not a uuid names none of the caller's keys: the defaultHook answers 404, as for another's key. */
-const keyParams = z.object({ id: z.uuid() });
 
 const tags = ["api-keys"];
 
@@ -61,7 +58,7 @@ const revoke = createRoute({
   summary: "Revoke an API key: it is refused (401) from then on",
   tags,
   ...SIGNED_IN,
-  request: { params: keyParams },
+  request: { params: idParams },
   responses: {
     204: { description: "Revoked." },
     ...errorAnswers("not_found", ...SESSION_ONLY_ERRORS),

@@ -3,7 +3,6 @@ import { createChannel, deleteChannel, listChannels, listDeliveries } from "@lea
 import { channelList, createdChannel, deliveryList } from "@leadflow/core/channels/views";
 import { channelInput } from "@leadflow/core/schemas/channels";
 import type { Context } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../context.ts";
 import { requireSession } from "../middleware/auth.ts";
 import {
@@ -14,10 +13,7 @@ import {
   SESSION_ONLY_ERRORS,
   SIGNED_IN,
 } from "../responses.ts";
-import { router } from "../router.ts";
-
-/** An id that is not a uuid names none of the caller's channels: the defaultHook answers 404, as for another's. */
-const channelParams = z.object({ id: z.uuid() });
+import { idParams, router } from "../router.ts";
 
 const tags = ["channels"];
 
@@ -55,7 +51,7 @@ const remove = createRoute({
   summary: "Delete a channel: its inbound URL answers 404 from then on; its leads stay",
   tags,
   ...SIGNED_IN,
-  request: { params: channelParams },
+  request: { params: idParams },
   responses: { 204: { description: "Deleted." }, ...errorAnswers("not_found", ...SESSION_ONLY_ERRORS) },
 });
 
@@ -66,7 +62,7 @@ const deliveries = createRoute({
   summary: "A channel's 50 most recent deliveries, newest first",
   tags,
   ...SIGNED_IN,
-  request: { params: channelParams },
+  request: { params: idParams },
   responses: {
     200: jsonAnswer("The deliveries.", deliveryList),
     ...errorAnswers("not_found", ...SESSION_ONLY_ERRORS),

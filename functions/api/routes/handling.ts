@@ -12,8 +12,7 @@ import {
   SIGNED_IN,
   SIGNED_IN_ERRORS,
 } from "../responses.ts";
-import { router } from "../router.ts";
-import { leadParams } from "./leads.ts";
+import { idParams, router } from "../router.ts";
 
 const tags = ["handling"];
 const refusals = errorAnswers(...JSON_BODY_ERRORS, ...SIGNED_IN_ERRORS, "not_found");
@@ -25,7 +24,7 @@ const move = createRoute({
   summary: "Move a lead to open, answered or closed; the first answer sets first_response_at",
   tags,
   ...SIGNED_IN,
-  request: { params: leadParams, body: jsonBody(handlingMove) },
+  request: { params: idParams, body: jsonBody(handlingMove) },
   responses: { 200: jsonAnswer("The lead.", leadDetail), ...refusals },
 });
 
@@ -39,7 +38,7 @@ const correct = createRoute({
     "whose resulting SLA falls outside the resulting priority's window, is 400 `validation_failed`.",
   tags,
   ...SIGNED_IN,
-  request: { params: leadParams, body: jsonBody(correctionInput) },
+  request: { params: idParams, body: jsonBody(correctionInput) },
   responses: { 201: jsonAnswer("The correction as stored.", correctionView), ...refusals },
 });
 

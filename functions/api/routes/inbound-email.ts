@@ -9,7 +9,6 @@ import {
   verifyPostmarkAuth,
 } from "@leadflow/core/channels/email";
 import type { Context } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import {
@@ -21,7 +20,7 @@ import {
   submitDelivery,
 } from "../inbound.ts";
 import { errorAnswerAt, errorAnswers, PUBLIC } from "../responses.ts";
-import { router } from "../router.ts";
+import { channelIdParams, router } from "../router.ts";
 
 const inbound = createRoute({
   method: "post",
@@ -37,8 +36,7 @@ const inbound = createRoute({
     "the Message-ID is its idempotency key. The body is read as raw bytes (JSON or a form post, by provider), " +
     "so it has no schema here.",
   middleware: [inboundBodyLimit] as const,
-  // An id that is not a uuid names no channel: the defaultHook answers 404, as for a deleted one.
-  request: { params: z.object({ channelId: z.uuid() }) },
+  request: { params: channelIdParams },
   responses: {
     200: { description: "Received (stored as a delivery, whatever became of it)." },
     ...errorAnswers(

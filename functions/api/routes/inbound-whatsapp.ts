@@ -14,10 +14,7 @@ import {
   submitDelivery,
 } from "../inbound.ts";
 import { errorAnswers, PUBLIC } from "../responses.ts";
-import { router } from "../router.ts";
-
-/** An id that is not a uuid names no channel: the defaultHook answers 404, as for a deleted one. */
-const channelParams = z.object({ channelId: z.uuid() });
+import { channelIdParams, router } from "../router.ts";
 
 async function whatsAppChannel(db: Parameters<typeof findInboundChannel>[0], channelId: string) {
   const channel = await findInboundChannel(db, "whatsapp", { id: channelId });
@@ -35,7 +32,7 @@ const handshake = createRoute({
   tags,
   ...PUBLIC,
   request: {
-    params: channelParams,
+    params: channelIdParams,
     query: z.object({
       "hub.mode": z.string().optional(),
       "hub.verify_token": z.string().optional(),
@@ -60,7 +57,7 @@ const notify = createRoute({
     "idempotency key, so a redelivery makes no second lead. Answers at once; the AI runs later. The body is " +
     "read as raw bytes (the signature is over them), so it has no JSON schema here.",
   middleware: [inboundBodyLimit] as const,
-  request: { params: channelParams },
+  request: { params: channelIdParams },
   responses: {
     200: { description: "Received (and stored as a delivery, whatever became of it)." },
     ...errorAnswers(

@@ -18,7 +18,7 @@ import {
   SIGNED_IN,
   SIGNED_IN_ERRORS,
 } from "../responses.ts";
-import { router } from "../router.ts";
+import { idParams, router } from "../router.ts";
 
 const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -40,9 +40,6 @@ const idempotencyHeader = z.object({
     .optional()
     .describe("The same key from the same user within 24 h answers 200 with the first lead."),
 });
-
-/** An id that is not a uuid names no lead of the caller's: the defaultHook answers 404, as for another's lead. */
-export const leadParams = z.object({ id: z.uuid() });
 
 /**
  * Work that starts model calls (a submission, a retry) is limited per caller, each kind on its own count: a person
@@ -101,7 +98,7 @@ const leadRead = (
     summary,
     tags,
     ...SIGNED_IN,
-    request: { params: leadParams },
+    request: { params: idParams },
     responses: { 200: answer, ...errorAnswers("not_found", ...SIGNED_IN_ERRORS) },
   });
 
@@ -132,7 +129,7 @@ const retry = createRoute({
   tags,
   ...SIGNED_IN,
   middleware: [perUserLimit("retries")],
-  request: { params: leadParams },
+  request: { params: idParams },
   responses: {
     202: jsonAnswer("Resumed.", leadDetail),
     ...errorAnswers("not_found", "not_failed", "retry_limit", "rate_limited", ...SIGNED_IN_ERRORS),

@@ -24,13 +24,10 @@ import {
   SESSION_ONLY_ERRORS,
   SIGNED_IN,
 } from "../responses.ts";
-import { router } from "../router.ts";
-
-/** An id that is not a uuid names nothing of the caller's: the defaultHook answers 404, as for another's. */
-const endpointParams = z.object({ id: z.uuid() });
+import { idParams, router } from "../router.ts";
 
 const tags = ["webhooks"];
-const ownEndpoint = { ...SIGNED_IN, tags, request: { params: endpointParams } };
+const ownEndpoint = { ...SIGNED_IN, tags, request: { params: idParams } };
 const notTheirs = errorAnswers("not_found", ...SESSION_ONLY_ERRORS);
 
 const create = createRoute({
@@ -100,7 +97,7 @@ const resend = createRoute({
   summary:
     "Send a delivery again from its first try (same webhook-id and body); re-activates a disabled endpoint",
   ...ownEndpoint,
-  request: { params: endpointParams.extend({ deliveryId: z.uuid() }) },
+  request: { params: idParams.extend({ deliveryId: z.uuid() }) },
   responses: { 202: jsonAnswer("Queued.", queuedDelivery), ...notTheirs },
 });
 
