@@ -165,32 +165,3 @@ export async function findInboundChannel(
     { accessMode: "read only" },
   );
 }
-
-/**
- * A provider's delivery to the channel it addresses by id, stored raw, in one transaction with the lookup (the
- * raw copy commits as recordDelivery's does, without waiting for its flush: see there). Null, and nothing
- * stored, for an unknown, deleted or other-typed channel.
- */
-export async function recordInboundDelivery(
-  db: Database,
-  type: ChannelType,
-  channelId: string,
-  headers: Record<string, string>,
-  body: Uint8Array,
-): Promise<{ channel: ChannelRow; deliveryId: string } | null> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('role', ${API_ROLE}, true),
-      set_config('app.channel_id', ${channelId}, true), set_config('synchronous_commit', 'off', true)`);
-    const [channel] = await tx
-      .select()
-      .from(channels)
-      .where(and(eq(channels.id, channelId), eq(channels.type, type), isNull(channels.deletedAt)));
-    if (!channel) return null;
-    await tx.execute(sql`select set_config('app.user_id', ${channel.userId}, true)`);
-    const [row] = await tx
-      .insert(channelDeliveries)
-      .values({ channelId: channel.id, userId: channel.userId, headers, body: Buffer.from(body) })
-      .returning({ id: channelDeliveries.id });
-    return { channel, deliveryId: row!.id };
-  });
-}

@@ -1,8 +1,9 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../db/client.ts";
-import { channelDeliveries } from "../db/schema.ts";
+import { channelDeliveries, channels } from "../db/schema.ts";
 import { API_ROLE, asUser } from "../db/scoped.ts";
-import type { DeliveryOutcome } from "../schemas/channels.ts";
+import type { ChannelType, DeliveryOutcome } from "../schemas/channels.ts";
+import type { ChannelRow } from "./channels.ts";
 
 /** The headers worth keeping with a delivery: what identifies and authenticates it, never a credential. */
 const KEPT_HEADERS = [
@@ -26,7 +27,9 @@ export function keptHeaders(headers: Headers): Record<string, string> {
 }
 
 /**
- * Stores a delivery as it arrived, before anything is parsed or trusted; its outcome comes later.
+ * Stores a delivery as it arrived, before anything is parsed or trusted; its outcome comes later. For the web
+ * chat, whose channel was found first (its CORS answer needs it); providers that address a channel by id use
+ * recordInboundDelivery.
  *
  * Committed without waiting for the WAL flush (`synchronous_commit` off for this transaction only): the raw copy
  * is made durable by the delivery's next commit, its outcome (synchronous, as every other write), because the WAL
@@ -39,14 +42,47 @@ export async function recordDelivery(
   headers: Record<string, string>,
   body: Uint8Array,
 ): Promise<string> {
-  const [row] = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     await tx.execute(sql`select set_config('role', ${API_ROLE}, true),
       set_config('app.user_id', ${channel.userId}, true), set_config('synchronous_commit', 'off', true)`);
-    return tx
-      .insert(channelDeliveries)
-      .values({ channelId: channel.id, userId: channel.userId, headers, body: Buffer.from(body) })
-      .returning({ id: channelDeliveries.id });
+    return insertRaw(tx, channel, headers, body);
   });
+}
+
+/**
+ * A provider's delivery to the channel it addresses by id, stored raw in one transaction with the lookup, and
+ * committed as recordDelivery's is. Null, and nothing stored, for an unknown, deleted or other-typed channel.
+ */
+export async function recordInboundDelivery(
+  db: Database,
+  type: ChannelType,
+  channelId: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+): Promise<{ channel: ChannelRow; deliveryId: string } | null> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('role', ${API_ROLE}, true),
+      set_config('app.channel_id', ${channelId}, true), set_config('synchronous_commit', 'off', true)`);
+    const [channel] = await tx
+      .select()
+      .from(channels)
+      .where(and(eq(channels.id, channelId), eq(channels.type, type), isNull(channels.deletedAt)));
+    if (!channel) return null;
+    await tx.execute(sql`select set_config('app.user_id', ${channel.userId}, true)`);
+    return { channel, deliveryId: await insertRaw(tx, channel, headers, body) };
+  });
+}
+
+async function insertRaw(
+  tx: Transaction,
+  channel: { id: string; userId: string },
+  headers: Record<string, string>,
+  body: Uint8Array,
+): Promise<string> {
+  const [row] = await tx
+    .insert(channelDeliveries)
+    .values({ channelId: channel.id, userId: channel.userId, headers, body: Buffer.from(body) })
+    .returning({ id: channelDeliveries.id });
   return row!.id;
 }
 

@@ -1,8 +1,9 @@
-import { type ChannelRow, recordInboundDelivery } from "@leadflow/core/channels/channels";
+import type { ChannelRow } from "@leadflow/core/channels/channels";
 import {
   type DeliveryResult,
   keptHeaders,
   recordDelivery,
+  recordInboundDelivery,
   settleDelivery,
 } from "@leadflow/core/channels/deliveries";
 import { type InboundLead, submitInboundLeads } from "@leadflow/core/channels/submit";
