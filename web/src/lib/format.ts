@@ -1,3 +1,5 @@
+import type { HandlingState } from "./types.ts";
+
 /** Display helpers shared by the pages; plain functions, safe on server and client. */
 
 const LABELS: Record<string, string> = {
@@ -231,3 +233,18 @@ export function countdown(ms: number): string {
   const m = Math.floor((total % 3600) / 60);
   return [h ? `${h} h` : "", h || m ? `${m} min` : "", `${total % 60} s`].filter(Boolean).join(" ");
 }
+
+/** The one-click handling moves offered from each state (the API allows any move; these are the ones people make). */
+export const HANDLING_MOVES: Readonly<
+  Record<HandlingState, readonly { to: HandlingState; label: string }[]>
+> = {
+  open: [
+    { to: "answered", label: "Answered" },
+    { to: "closed", label: "Close" },
+  ],
+  answered: [
+    { to: "closed", label: "Close" },
+    { to: "open", label: "Reopen" },
+  ],
+  closed: [{ to: "open", label: "Reopen" }],
+};
