@@ -5,17 +5,10 @@ import { sampleLead, startTestApi } from "./support/api.ts";
 import { fileEnv } from "./support/isolation.ts";
 import { type Pipeline, startPipeline } from "./support/pipeline.ts";
 import { waitFor } from "./support/wait.ts";
-import { startReceiver } from "./support/webhook-receiver.ts";
+import { startReceiver, webhookEnv } from "./support/webhook-receiver.ts";
 
 // A file of its own: the case stops the suite worker's webhook delivery (only the spawned workers may deliver),
 // which no other case of webhooks.test.ts could then rely on, whatever order they run in.
-
-const webhookEnv = {
-  WORKER_WEBHOOKS: "true",
-  WEBHOOK_ALLOW_PRIVATE: "true",
-  WEBHOOK_BACKOFF_BASE_MS: "20",
-  WEBHOOK_MAX_ATTEMPTS: "4",
-};
 
 let pipeline: Pipeline;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;

@@ -8,16 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleLead, startTestApi, type TestApi } from "./support/api.ts";
 import { type Pipeline, startPipeline } from "./support/pipeline.ts";
 import { waitFor } from "./support/wait.ts";
-import { startReceiver } from "./support/webhook-receiver.ts";
+import { startReceiver, webhookEnv } from "./support/webhook-receiver.ts";
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-
-const webhookEnv = {
-  WORKER_WEBHOOKS: "true",
-  WEBHOOK_ALLOW_PRIVATE: "true",
-  WEBHOOK_BACKOFF_BASE_MS: "20",
-  WEBHOOK_MAX_ATTEMPTS: "4",
-};
 
 let pipeline: Pipeline;
 let receiver: Receiver;

@@ -38,18 +38,8 @@ afterEach(async () => {
 
 const diagnoseOnFailure = (page: Page, name: string) => diagnose(page, name, () => stack.webOutput());
 
-async function api(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  stack.call(method, path, token, body);
 
 async function signUp(): Promise<string> {
   const res = await fetch(`${stack.apiUrl}/auth/signup`, {

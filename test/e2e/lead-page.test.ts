@@ -28,18 +28,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function api(token: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
+const api = (token: string, method: string, path: string, body?: unknown) =>
+  stack.call(method, path, token, body);
 
 /** A new user, signed in through the API; the browser context carries its session cookie as the web app sets it. */
 async function signedIn(options: { javaScriptEnabled?: boolean } = {}) {

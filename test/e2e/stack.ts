@@ -122,6 +122,19 @@ export async function startStack(
     simulator,
     config,
     webOutput: output,
+    /** A JSON call to the API as `token`'s user: its status and parsed body (null when it has none). */
+    async call(method: string, path: string, token: string, body?: unknown) {
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? JSON.parse(text) : null };
+    },
     async close() {
       await web.close();
       await worker.close();

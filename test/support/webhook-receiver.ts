@@ -1,6 +1,14 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** What the webhook suites run the API and worker with: local receivers allowed, retries quick and few. */
+export const webhookEnv = {
+  WORKER_WEBHOOKS: "true",
+  WEBHOOK_ALLOW_PRIVATE: "true",
+  WEBHOOK_BACKOFF_BASE_MS: "20",
+  WEBHOOK_MAX_ATTEMPTS: "4",
+};
+
 export interface Receipt {
   path: string;
   headers: IncomingHttpHeaders;
