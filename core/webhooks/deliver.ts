@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
+import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { getLeadIn } from "../leads/queries.ts";
 import type { Logger } from "../logger.ts";
@@ -13,6 +14,13 @@ export interface DeliverySettings {
   allowPrivate: boolean;
   timeoutMs?: number;
 }
+
+/** The settings of every try, from the configuration: the same for the container worker and the Lambda consumer. */
+export const deliverySettings = (config: Config): DeliverySettings => ({
+  maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+  backoffBaseMs: config.WEBHOOK_BACKOFF_BASE_MS,
+  allowPrivate: config.WEBHOOK_ALLOW_PRIVATE === "true",
+});
 
 export interface DeliveryDeps {
   db: Database;

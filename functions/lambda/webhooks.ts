@@ -1,5 +1,5 @@
 import { parseDeliveryMessage } from "@leadflow/core/queue/deliveries-sqs";
-import { type DeliveryDeps, deliverWebhook } from "@leadflow/core/webhooks/deliver";
+import { type DeliveryDeps, deliverWebhook, deliverySettings } from "@leadflow/core/webhooks/deliver";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { lambdaConfig, lambdaDatabase, lambdaDeliveryQueue, lambdaLogger, lambdaUses, lazy } from "./deps.ts";
 import { consumeRecords, recordContext } from "./sqs-batch.ts";
@@ -13,11 +13,7 @@ export const webhookDeliveryDeps = lazy((): DeliveryDeps => {
     db: lambdaDatabase().db,
     queue: lambdaDeliveryQueue(),
     log: lambdaLogger(),
-    settings: {
-      maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
-      backoffBaseMs: config.WEBHOOK_BACKOFF_BASE_MS,
-      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE === "true",
-    },
+    settings: deliverySettings(config),
   };
 });
 

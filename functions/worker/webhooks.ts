@@ -4,7 +4,7 @@ import { listen } from "@leadflow/core/db/listen";
 import type { Logger } from "@leadflow/core/logger";
 import { deliveryJobId } from "@leadflow/core/queue/deliveries";
 import { createBullmqDeliveryQueue, startBullmqDeliveryWorker } from "@leadflow/core/queue/deliveries-bullmq";
-import { deliverWebhook } from "@leadflow/core/webhooks/deliver";
+import { deliverWebhook, deliverySettings } from "@leadflow/core/webhooks/deliver";
 import { sweepDueDeliveries } from "@leadflow/core/webhooks/dispatch";
 
 /** How often due deliveries are looked for besides the wake-ups: the safety net for lost jobs and claims. */
@@ -21,11 +21,7 @@ export function startWebhookDelivery(config: Config, db: Database, log: Logger) 
     db,
     queue,
     log,
-    settings: {
-      maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
-      backoffBaseMs: config.WEBHOOK_BACKOFF_BASE_MS,
-      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE === "true",
-    },
+    settings: deliverySettings(config),
   };
   const worker = startBullmqDeliveryWorker({
     redisUrl: config.REDIS_URL,

@@ -10,22 +10,11 @@ import { router } from "../router.ts";
  * Built by `npm run build:widget` (esbuild, from widget/src) before the API starts, and read once: beside the
  * bundle on Lambda (scripts/build-lambda.ts copies it there), else in the repository's widget/dist.
  */
-const BUNDLES = [
-  new URL("./widget.js", import.meta.url),
-  new URL("../../../widget/dist/widget.js", import.meta.url),
-];
+const BESIDE_BUNDLE = new URL("./widget.js", import.meta.url);
+const IN_REPOSITORY = new URL("../../../widget/dist/widget.js", import.meta.url);
 let bundle: Promise<string> | undefined;
 
-async function readBundle(): Promise<string> {
-  for (const [i, file] of BUNDLES.entries()) {
-    try {
-      return await readFile(file, "utf8");
-    } catch (err) {
-      if (i === BUNDLES.length - 1) throw err;
-    }
-  }
-  throw new Error("unreachable");
-}
+const readBundle = () => readFile(BESIDE_BUNDLE, "utf8").catch(() => readFile(IN_REPOSITORY, "utf8"));
 
 const widget = createRoute({
   method: "get",
